@@ -1,0 +1,35 @@
+"""Configuration: every setting read from the environment in one place, with defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+ENVIRONMENT = {
+    # setting name: (environment variable, default)
+    "DATABASE_URL": ("RUNSHEET_DATABASE_URL", None),  # None: SQLite in the instance folder
+    "MESSAGE_QUEUE": ("RUNSHEET_MESSAGE_QUEUE", None),  # e.g. redis://127.0.0.1:6379/0
+    "SECRET_KEY": ("RUNSHEET_SECRET_KEY", None),  # None: generated once, kept in instance
+    "BASE_URL": ("RUNSHEET_BASE_URL", "http://127.0.0.1:5000"),
+    "ASYNC_MODE": ("RUNSHEET_ASYNC_MODE", "threading"),  # `runsheet serve` uses eventlet
+    "CORS_ALLOWED_ORIGINS": ("RUNSHEET_CORS_ALLOWED_ORIGINS", None),  # None: same origin
+    "PRESENCE_GRACE_SECONDS": ("RUNSHEET_PRESENCE_GRACE_SECONDS", "10"),
+    "MAX_CONNECTIONS": ("RUNSHEET_MAX_CONNECTIONS", "4096"),
+    "CALENDAR_DOMAIN": ("RUNSHEET_CALENDAR_DOMAIN", None),  # None: BASE_URL's host
+}
+
+INTEGER_SETTINGS = {"PRESENCE_GRACE_SECONDS", "MAX_CONNECTIONS"}
+
+# Largest request body or socket payload accepted, in bytes.
+MAX_CONTENT_LENGTH = 64 * 1024
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings found in the environment, with their defaults."""
+    environ = os.environ if environ is None else environ
+    settings: dict[str, Any] = {"MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH}
+    for name, (variable, default) in ENVIRONMENT.items():
+        value = environ.get(variable) or default
+        settings[name] = int(value) if name in INTEGER_SETTINGS and value is not None else value
+    return settings

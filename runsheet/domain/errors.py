@@ -1,0 +1,62 @@
+"""Errors the ceremony's rules raise; transports turn each kind into a status code."""
+
+from __future__ import annotations
+
+
+class RunsheetError(Exception):
+    """A request the service refuses, with a sentence that says why."""
+
+    kind = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(RunsheetError):
+    """The payload is malformed: a missing, mistyped or out-of-range field."""
+
+    kind = "invalid"
+
+
+class NotFound(RunsheetError):
+    """The item, point or message named does not exist."""
+
+    kind = "not_found"
+
+
+class Unauthenticated(RunsheetError):
+    """No token, or a token nobody holds."""
+
+    kind = "unauthenticated"
+
+
+class Forbidden(RunsheetError):
+    """The token is valid but its role may not do this."""
+
+    kind = "forbidden"
+
+
+class Conflict(RunsheetError):
+    """The action does not fit the ceremony's current state (e.g. no next item)."""
+
+    kind = "conflict"
+
+
+class StaleVersion(Conflict):
+    """The action was made from a state that has changed since."""
+
+    kind = "stale"
+
+
+class TooLarge(RunsheetError):
+    """The payload is larger than the service accepts."""
+
+    kind = "too_large"
+
+
+class RateLimited(RunsheetError):
+    """The client sends more than the service accepts in a given time."""
+
+    kind = "rate_limited"

@@ -1,0 +1,150 @@
+"""The ceremony plan: what is meant to happen, where, and in what order.
+
+A plan is read from a plan file (see ``runsheet.plans``) and never changes while the
+ceremony runs; the live state (``runsheet.domain.ceremony``) refers to its items and
+points by id. Plain frozen dataclasses, no framework imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+POINT_KINDS = ("room", "ward")
+
+
+@dataclass(frozen=True)
+class Event:
+    """The ceremony itself: what it is, who holds it, when it starts."""
+
+    slug: str
+    title: str
+    starts_at: datetime  # timezone-aware, in the event's zone
+    timezone: str  # IANA name, e.g. "Asia/Ho_Chi_Minh"
+    theme: str = ""
+    reference: str = ""  # the plan's document number, e.g. "6040/KH-UBND-GDDT"
+    organizer: str = ""
+    standing_body: str = ""  # the unit that runs the ceremony for the organizer
+    organizer_email: str | None = None
+    form: str = "online"
+    description: str = ""
+    reminder_minutes: int = 15  # calendar reminder before the start
+    calendar_domain: str = ""  # right-hand side of calendar UIDs; empty: from config
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the event's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Point:
+    """A connection point: a room at the central site or a remote site."""
+
+    id: str
+    name: str
+    kind: str  # one of POINT_KINDS
+    address: str = ""
+    attendees: tuple[str, ...] = ()  # groups of people who attend there
+    contact_name: str | None = None
+    contact_email: str | None = None
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One item of the programme."""
+
+    id: str
+    title: str
+    planned_minutes: int
+    speaker: str = ""  # person or role who speaks
+    prepared_by: str = ""  # the unit that prepares it
+    point_id: str | None = None  # the point it is delivered from
+    minutes_estimated: bool = False  # the plan gave no duration; this is a guess
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Activity:
+    """An activity of the wider week around the ceremony (all-day dates)."""
+
+    id: str
+    title: str
+    starts_on: date
+    ends_on: date  # inclusive
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A date by which someone must deliver something."""
+
+    id: str
+    title: str
+    due_on: date
+    responsible: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    """Where an item sits on the planned timeline."""
+
+    item: AgendaItem
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole ceremony: event, points, programme, week and slogans."""
+
+    event: Event
+    points: tuple[Point, ...]
+    agenda: tuple[AgendaItem, ...]
+    activities: tuple[Activity, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    slogans: tuple[str, ...] = ()
+    _points_by_id: dict[str, Point] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _items_by_id: dict[str, AgendaItem] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self._points_by_id.update((p.id, p) for p in self.points)
+        self._items_by_id.update((i.id, i) for i in self.agenda)
+
+    def point(self, point_id: str) -> Point | None:
+        """Return the point with this id, or None."""
+        return self._points_by_id.get(point_id)
+
+    def item(self, item_id: str) -> AgendaItem | None:
+        """Return the programme item with this id, or None."""
+        return self._items_by_id.get(item_id)
+
+    def item_index(self, item_id: str) -> int:
+        """Return the position of an item in the programme (it must exist)."""
+        return [i.id for i in self.agenda].index(item_id)
+
+    @property
+    def planned_minutes(self) -> int:
+        """Return the planned length of the whole ceremony in minutes."""
+        return sum(i.planned_minutes for i in self.agenda)
+
+    @property
+    def planned_end(self) -> datetime:
+        """Return when the ceremony is planned to end."""
+        return self.event.starts_at + timedelta(minutes=self.planned_minutes)
+
+    def schedule(self) -> list[PlannedSlot]:
+        """Return each item's planned start and end, back to back from the start."""
+        slots = []
+        start = self.event.starts_at
+        for item in self.agenda:
+            end = start + timedelta(minutes=item.planned_minutes)
+            slots.append(PlannedSlot(item, start, end))
+            start = end
+        return slots

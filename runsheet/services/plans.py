@@ -1,0 +1,116 @@
+"""Install plans into the database, keep their tokens, and tell who holds which link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from ..calendar.sequences import record_plan
+from ..domain.ceremony import Ceremony, new_state
+from ..domain.errors import Conflict, NotFound
+from ..domain.plan import Plan
+from ..storage.store import Store
+from .tokens import derive_tokens, hash_token
+
+MAX_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What installing a plan did."""
+
+    event_id: int
+    slug: str
+    created: bool
+
+
+def _generation_key(slug: str) -> str:
+    return f"tokens:{slug}:generation"
+
+
+def token_generation(store: Store, slug: str, conn=None) -> int:  # noqa: ANN001
+    """Return the current token generation of an event (1 until rotated)."""
+    return int(store.setting(_generation_key(slug), conn) or 1)
+
+
+def install_plan(
+    store: Store, plan: Plan, secret_key: str, now: datetime, activate: bool = True
+) -> Installed:
+    """Store a plan (new, or replacing the plan of the same slug) and its tokens."""
+    for _ in range(MAX_ATTEMPTS):
+        with store.transaction() as conn:
+            existing = store.event_by_slug(plan.event.slug, conn)
+            if existing is None:
+                state = new_state(plan)
+                state.version = 1
+                state.run_version = 1
+                state.updated_at = now
+                event_id = store.add_event(conn, plan, state, now)
+            else:
+                event_id, state = existing.id, existing.state
+                seen_version = state.version
+                Ceremony(plan, state).adopt_plan(now)
+                if not store.replace_plan(conn, event_id, plan, state, seen_version, now):
+                    conn.rollback()
+                    continue  # the ceremony changed meanwhile: adapt the newer state
+            record_plan(conn, event_id, plan, now)
+            generation = token_generation(store, plan.event.slug, conn)
+            _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now)
+            if activate:
+                store.activate(conn, event_id)
+        return Installed(event_id, plan.event.slug, existing is None)
+    raise Conflict("the ceremony kept changing while the plan was loading; try again")
+
+
+def rotate_tokens(store: Store, slug: str, secret_key: str, now: datetime) -> int:
+    """Replace every token of an event, so that earlier links stop working."""
+    with store.transaction() as conn:
+        stored = store.event_by_slug(slug, conn)
+        if stored is None:
+            raise NotFound(f"no event with slug {slug!r}")
+        generation = token_generation(store, slug, conn) + 1
+        store.set_setting(conn, _generation_key(slug), str(generation))
+        _store_token_hashes(store, conn, stored.id, stored.plan, secret_key, generation, now)
+    return generation
+
+
+def _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now) -> None:  # noqa: ANN001
+    tokens = derive_tokens(secret_key, plan, generation)
+    hashes = {role: hash_token(token) for role, token in tokens.items()}
+    store.replace_tokens(conn, event_id, hashes, now)
+
+
+@dataclass(frozen=True)
+class Links:
+    """Every role's link to its page, each carrying its token."""
+
+    mc: str
+    points: dict[str, str]
+    public: str
+    stage: str
+
+    def as_dict(self) -> dict:
+        """Return the links in the shape of ``runsheet links --json``."""
+        return {
+            "mc": self.mc,
+            "points": dict(self.points),
+            "public": self.public,
+            "stage": self.stage,
+        }
+
+
+def role_links(store: Store, plan: Plan, secret_key: str, base_url: str) -> Links:
+    """Return the link of every role of an event."""
+    base = base_url.rstrip("/")
+    tokens = derive_tokens(secret_key, plan, token_generation(store, plan.event.slug))
+
+    def with_token(path: str, role: str, point_id: str | None = None) -> str:
+        return f"{base}{path}?token={quote(tokens[(role, point_id)])}"
+
+    return Links(
+        mc=with_token("/mc", "mc"),
+        points={p.id: with_token(f"/points/{p.id}", "point", p.id) for p in plan.points},
+        public=f"{base}/",
+        stage=f"{base}/stage",
+    )

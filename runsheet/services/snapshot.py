@@ -1,0 +1,152 @@
+"""The state JSON every client sees (SPEC section 4), built from the plan and live state.
+
+The public snapshot is the same for everyone; the MC's adds every message and the roll
+call's answers; a point's adds the messages meant for it. ``server_time`` is left out here
+and stamped when the snapshot is sent, so one snapshot serves every send of a version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..domain.ceremony import Ceremony, CeremonyState, PointStatus
+from ..domain.plan import Plan
+from .tokens import Actor
+
+
+def _iso(value: datetime | None, plan: Plan) -> str | None:
+    return value.astimezone(plan.event.zone).isoformat() if value is not None else None
+
+
+def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
+    """Return the state every viewer may see (no tokens, no messages)."""
+    ceremony = Ceremony(plan, state)
+    timing = ceremony.timing(now)
+    event = plan.event
+    return {
+        "version": state.version,
+        "phase": state.phase,
+        "event": {
+            "slug": event.slug,
+            "title": event.title,
+            "theme": event.theme,
+            "reference": event.reference,
+            "organizer": event.organizer,
+            "standing_body": event.standing_body,
+            "form": event.form,
+            "starts_at": _iso(event.starts_at, plan),
+            "planned_end": _iso(plan.planned_end, plan),
+            "timezone": event.timezone,
+        },
+        "agenda": [_agenda_item(plan, state, slot) for slot in plan.schedule()],
+        "current_item_id": state.current_item_id,
+        "next_item_id": _next_item_id(plan, state),
+        "started_at": _iso(state.started_at, plan),
+        "finished_at": _iso(state.finished_at, plan),
+        "timing": {
+            "computed_at": _iso(now, plan),
+            "item_elapsed_seconds": timing.item_elapsed_seconds,
+            "item_planned_seconds": timing.item_planned_seconds,
+            "item_over_seconds": timing.item_over_seconds,
+            "over_under_seconds": timing.over_under_seconds,
+            "projected_end": _iso(timing.projected_end, plan),
+            "planned_end": _iso(timing.planned_end, plan),
+        },
+        "points": [_point(plan, state.points[p.id], p) for p in plan.points],
+        "roll_call": _roll_call(plan, state, include_answers=True),
+        "slogans": list(plan.slogans),
+    }
+
+
+def snapshot_for(actor: Actor, plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
+    """Return the state as ``actor`` may see it."""
+    snapshot = public_snapshot(plan, state, now)
+    if actor.role == "mc":
+        snapshot["messages"] = [_message(plan, m) for m in state.messages]
+    elif actor.role == "point":
+        snapshot["messages"] = [
+            _message(plan, m) for m in state.messages if m.to in (None, actor.point_id)
+        ]
+    return snapshot
+
+
+def _next_item_id(plan: Plan, state: CeremonyState) -> str | None:
+    if state.phase == "finished":
+        return None
+    if state.current_item_id is None:
+        return plan.agenda[0].id
+    position = plan.item_index(state.current_item_id)
+    return plan.agenda[position + 1].id if position + 1 < len(plan.agenda) else None
+
+
+def _agenda_item(plan: Plan, state: CeremonyState, slot) -> dict[str, Any]:  # noqa: ANN001
+    item = slot.item
+    spans = state.spans.get(item.id, [])
+    if state.current_item_id == item.id:
+        status = "live"
+    elif spans:
+        status = "done"
+    else:
+        status = "pending"
+    last = spans[-1] if spans else None
+    return {
+        "id": item.id,
+        "title": item.title,
+        "speaker": item.speaker,
+        "prepared_by": item.prepared_by,
+        "point_id": item.point_id,
+        "planned_start": _iso(slot.start, plan),
+        "planned_end": _iso(slot.end, plan),
+        "planned_minutes": item.planned_minutes,
+        "minutes_estimated": item.minutes_estimated,
+        "status": status,
+        "started_at": _iso(last.started_at, plan) if last else None,
+        "ended_at": _iso(last.ended_at, plan) if last else None,
+        "spans": [
+            {"started_at": _iso(s.started_at, plan), "ended_at": _iso(s.ended_at, plan)}
+            for s in spans
+        ],
+    }
+
+
+def _point(plan: Plan, status: PointStatus, point) -> dict[str, Any]:  # noqa: ANN001
+    checkin, trouble = status.checkin, status.trouble
+    return {
+        "id": point.id,
+        "name": point.name,
+        "kind": point.kind,
+        "online": status.online,
+        "last_seen_at": _iso(status.last_seen_at, plan),
+        "checked_in_at": _iso(checkin.at, plan) if checkin else None,
+        "checked_in_by": checkin.by if checkin else None,
+        "present": checkin.present if checkin else None,
+        "note": checkin.note if checkin else None,
+        "trouble": (
+            {"kind": trouble.kind, "text": trouble.text, "since": _iso(trouble.since, plan)}
+            if trouble
+            else None
+        ),
+    }
+
+
+def _roll_call(plan: Plan, state: CeremonyState, include_answers: bool) -> dict[str, Any] | None:
+    roll_call = state.roll_call
+    if roll_call is None:
+        return None
+    return {
+        "id": roll_call.id,
+        "started_at": _iso(roll_call.started_at, plan),
+        "closes_at": _iso(roll_call.closes_at, plan),
+        "answers": {k: _iso(v, plan) for k, v in roll_call.answers.items()},
+    }
+
+
+def _message(plan: Plan, message) -> dict[str, Any]:  # noqa: ANN001
+    return {
+        "id": message.id,
+        "text": message.text,
+        "to": message.to,
+        "sent_at": _iso(message.sent_at, plan),
+        "read_by": {k: _iso(v, plan) for k, v in message.read_by.items()},
+    }

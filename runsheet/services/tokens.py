@@ -1,0 +1,72 @@
+"""Access tokens: one for the MC, one per connection point.
+
+A token is an HMAC of the installation's secret key, the event, a generation number and
+the role, so it is unguessable without the key, the database holds only its SHA-256 hash,
+and ``runsheet links`` can print it again from the key. Rotating tokens raises the
+generation, which makes every earlier link stop working.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from ..domain.errors import Unauthenticated
+from ..domain.plan import Plan
+from ..storage.store import Store
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the MC, a connection point, or a public viewer."""
+
+    role: str  # "mc", "point" or "public"
+    point_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Return a short name for logs and rooms, e.g. ``point:thoi-an``."""
+        return f"point:{self.point_id}" if self.role == "point" else self.role
+
+
+PUBLIC = Actor("public")
+
+
+def hash_token(token: str) -> str:
+    """Return the hash under which a token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def derive_token(
+    secret_key: str, slug: str, generation: int, role: str, point_id: str | None
+) -> str:
+    """Return the token of one role of one event, safe in a URL."""
+    message = f"runsheet-token:{slug}:{generation}:{role}:{point_id or ''}".encode()
+    digest = hmac.new(secret_key.encode("utf-8"), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
+
+
+def derive_tokens(
+    secret_key: str, plan: Plan, generation: int
+) -> dict[tuple[str, str | None], str]:
+    """Return the token of the MC and of every point of the plan."""
+    roles: list[tuple[str, str | None]] = [("mc", None)]
+    roles += [("point", point.id) for point in plan.points]
+    slug = plan.event.slug
+    return {
+        (role, pid): derive_token(secret_key, slug, generation, role, pid) for role, pid in roles
+    }
+
+
+def identify(store: Store, event_id: int, token: str | None) -> Actor:
+    """Return who holds ``token`` for this event; no token means a public viewer."""
+    if token is None or token == "":
+        return PUBLIC
+    if not isinstance(token, str) or len(token) > 200:
+        raise Unauthenticated("the token is not valid")
+    holder = store.token_holder(hash_token(token))
+    if holder is None or holder.event_id != event_id:
+        raise Unauthenticated("the token is not valid for this event")
+    return Actor(holder.role, holder.point_id)

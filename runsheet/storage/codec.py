@@ -1,0 +1,145 @@
+"""Turn the live ceremony state into JSON-ready dicts and back, for the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..domain.ceremony import (
+    CeremonyState,
+    CheckIn,
+    Message,
+    PointStatus,
+    RollCall,
+    Span,
+    Trouble,
+)
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def state_to_dict(state: CeremonyState) -> dict[str, Any]:
+    """Return the state as a JSON-ready dict."""
+    return {
+        "version": state.version,
+        "phase": state.phase,
+        "current_item_id": state.current_item_id,
+        "run_version": state.run_version,
+        "started_at": _time(state.started_at),
+        "finished_at": _time(state.finished_at),
+        "updated_at": _time(state.updated_at),
+        "spans": {
+            item_id: [[_time(s.started_at), _time(s.ended_at)] for s in spans]
+            for item_id, spans in state.spans.items()
+        },
+        "points": {point_id: _point_to_dict(p) for point_id, p in state.points.items()},
+        "messages": [
+            {
+                "id": m.id,
+                "text": m.text,
+                "to": m.to,
+                "sent_at": _time(m.sent_at),
+                "read_by": {k: _time(v) for k, v in m.read_by.items()},
+            }
+            for m in state.messages
+        ],
+        "roll_call": _roll_call_to_dict(state.roll_call),
+    }
+
+
+def state_from_dict(data: dict[str, Any]) -> CeremonyState:
+    """Return the state stored as ``data``."""
+    roll_call = data.get("roll_call")
+    return CeremonyState(
+        version=data["version"],
+        phase=data["phase"],
+        current_item_id=data["current_item_id"],
+        run_version=data["run_version"],
+        started_at=_parse(data["started_at"]),
+        finished_at=_parse(data["finished_at"]),
+        updated_at=_parse(data["updated_at"]),
+        spans={
+            item_id: [Span(_parse(start), _parse(end)) for start, end in spans]
+            for item_id, spans in data["spans"].items()
+        },
+        points={point_id: _point_from_dict(point_id, p) for point_id, p in data["points"].items()},
+        messages=[
+            Message(
+                id=m["id"],
+                text=m["text"],
+                to=m["to"],
+                sent_at=_parse(m["sent_at"]),
+                read_by={k: _parse(v) for k, v in m["read_by"].items()},
+            )
+            for m in data["messages"]
+        ],
+        roll_call=(
+            RollCall(
+                id=roll_call["id"],
+                started_at=_parse(roll_call["started_at"]),
+                closes_at=_parse(roll_call["closes_at"]),
+                answers={k: _parse(v) for k, v in roll_call["answers"].items()},
+            )
+            if roll_call
+            else None
+        ),
+    )
+
+
+def _point_to_dict(status: PointStatus) -> dict[str, Any]:
+    checkin, trouble = status.checkin, status.trouble
+    return {
+        "online": status.online,
+        "last_seen_at": _time(status.last_seen_at),
+        "changed_version": status.changed_version,
+        "checkin": (
+            {
+                "by": checkin.by,
+                "present": checkin.present,
+                "note": checkin.note,
+                "at": _time(checkin.at),
+            }
+            if checkin
+            else None
+        ),
+        "trouble": (
+            {"kind": trouble.kind, "text": trouble.text, "since": _time(trouble.since)}
+            if trouble
+            else None
+        ),
+    }
+
+
+def _point_from_dict(point_id: str, data: dict[str, Any]) -> PointStatus:
+    checkin, trouble = data["checkin"], data["trouble"]
+    return PointStatus(
+        point_id=point_id,
+        online=data["online"],
+        last_seen_at=_parse(data["last_seen_at"]),
+        changed_version=data["changed_version"],
+        checkin=(
+            CheckIn(checkin["by"], checkin["present"], checkin["note"], _parse(checkin["at"]))
+            if checkin
+            else None
+        ),
+        trouble=(
+            Trouble(trouble["kind"], trouble["text"], _parse(trouble["since"])) if trouble else None
+        ),
+    )
+
+
+def _roll_call_to_dict(roll_call: RollCall | None) -> dict[str, Any] | None:
+    if roll_call is None:
+        return None
+    return {
+        "id": roll_call.id,
+        "started_at": _time(roll_call.started_at),
+        "closes_at": _time(roll_call.closes_at),
+        "answers": {k: _time(v) for k, v in roll_call.answers.items()},
+    }

@@ -1,0 +1,334 @@
+"""The one place that reads and writes the database (SQLite by default, PostgreSQL too).
+
+Each change is committed before the caller tells anyone about it. Saving the live state is
+a compare-and-set on the ``version`` column, done by the database, so two processes (or
+two threads) cannot both apply an action to the same version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy.pool import StaticPool
+
+from ..domain.ceremony import CeremonyState
+from ..domain.plan import Plan
+from ..plans import plan_from_dict, plan_to_dict
+from .codec import state_from_dict, state_to_dict
+from .tables import connections, events, metadata, settings, tokens
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as stored: its plan and its live state at one version."""
+
+    id: int
+    slug: str
+    plan: Plan
+    state: CeremonyState
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who holds a token: the MC of an event, or one of its points."""
+
+    event_id: int
+    role: str  # "mc" or "point"
+    point_id: str | None
+
+
+def sqlite_url(instance_path: str | Path) -> str:
+    """Return the default database URL: a SQLite file in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'runsheet.sqlite3'}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a generous busy timeout."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    options: dict = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        options["poolclass"] = StaticPool  # one shared in-memory database
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _configure_sqlite(dbapi_connection, _record):  # noqa: ANN001
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediately(connection):  # noqa: ANN001
+        # Take the write lock at BEGIN so concurrent writers queue instead of failing.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Store:
+    """Read and write events, their state, tokens, live connections and settings."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        """Open the database at ``url``."""
+        return cls(make_engine(url))
+
+    def create_schema(self) -> None:
+        """Create the tables that do not exist yet."""
+        metadata.create_all(self.engine)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Open a transaction, committed on success and rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    # -- events --------------------------------------------------------------------
+
+    def active_event(self) -> StoredEvent | None:
+        """Return the active event, or None if no plan was ever loaded."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(events).where(events.c.is_active)).first()
+        return _stored_event(row) if row else None
+
+    def active_event_version(self) -> tuple[int, int] | None:
+        """Return (id, version) of the active event, or None: a cheap freshness check."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(events.c.id, events.c.version).where(events.c.is_active)
+            ).first()
+        return (row.id, row.version) if row else None
+
+    def event_by_slug(self, slug: str, conn: Connection | None = None) -> StoredEvent | None:
+        """Return the event with this slug, or None."""
+        with _using(self.engine, conn) as c:
+            row = c.execute(select(events).where(events.c.slug == slug)).first()
+        return _stored_event(row) if row else None
+
+    def list_events(self) -> list[tuple[str, str, bool]]:
+        """Return (slug, title, is_active) of every stored event."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(events.c.slug, events.c.plan, events.c.is_active))
+            return [(r.slug, r.plan["event"]["title"], r.is_active) for r in rows]
+
+    def add_event(self, conn: Connection, plan: Plan, state: CeremonyState, now: datetime) -> int:
+        """Store a new event and return its id."""
+        result = conn.execute(
+            insert(events).values(
+                slug=plan.event.slug,
+                plan=plan_to_dict(plan),
+                state=state_to_dict(state),
+                version=state.version,
+                is_active=False,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        return result.inserted_primary_key[0]
+
+    def replace_plan(
+        self,
+        conn: Connection,
+        event_id: int,
+        plan: Plan,
+        state: CeremonyState,
+        seen_version: int,
+        now: datetime,
+    ) -> bool:
+        """Replace an event's plan and state together if the version is still ``seen_version``."""
+        result = conn.execute(
+            update(events)
+            .where(events.c.id == event_id, events.c.version == seen_version)
+            .values(
+                plan=plan_to_dict(plan),
+                state=state_to_dict(state),
+                version=state.version,
+                updated_at=now,
+            )
+        )
+        return result.rowcount == 1
+
+    def activate(self, conn: Connection, event_id: int) -> None:
+        """Make this event the active one (and no other)."""
+        conn.execute(update(events).values(is_active=events.c.id == event_id))
+
+    def load_state(self, event_id: int) -> tuple[Plan, CeremonyState]:
+        """Return an event's plan and its latest committed state."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(events).where(events.c.id == event_id)).one()
+        stored = _stored_event(row)
+        return stored.plan, stored.state
+
+    def current_version(self, event_id: int) -> int:
+        """Return the committed version of an event's state."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(events.c.version).where(events.c.id == event_id)
+            ).scalar_one()
+
+    def save_state(
+        self, event_id: int, state: CeremonyState, seen_version: int, now: datetime
+    ) -> bool:
+        """Store ``state`` if the stored version is still ``seen_version``; say if it was."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(events)
+                .where(events.c.id == event_id, events.c.version == seen_version)
+                .values(state=state_to_dict(state), version=state.version, updated_at=now)
+            )
+            return result.rowcount == 1
+
+    # -- tokens --------------------------------------------------------------------
+
+    def replace_tokens(
+        self,
+        conn: Connection,
+        event_id: int,
+        hashes: dict[tuple[str, str | None], str],
+        now: datetime,
+    ) -> None:
+        """Replace every token of an event: {(role, point_id): sha256 hex digest}."""
+        conn.execute(delete(tokens).where(tokens.c.event_id == event_id))
+        if hashes:
+            conn.execute(
+                insert(tokens),
+                [
+                    {
+                        "event_id": event_id,
+                        "role": role,
+                        "point_id": point_id,
+                        "token_hash": digest,
+                        "created_at": now,
+                    }
+                    for (role, point_id), digest in hashes.items()
+                ],
+            )
+
+    def token_holder(self, token_hash: str) -> TokenHolder | None:
+        """Return who holds the token with this hash, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tokens.c.event_id, tokens.c.role, tokens.c.point_id).where(
+                    tokens.c.token_hash == token_hash
+                )
+            ).first()
+        return TokenHolder(row.event_id, row.role, row.point_id) if row else None
+
+    def token_roles(self, event_id: int) -> set[tuple[str, str | None]]:
+        """Return the (role, point_id) pairs that have a token for this event."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tokens.c.role, tokens.c.point_id).where(tokens.c.event_id == event_id)
+            )
+            return {(r.role, r.point_id) for r in rows}
+
+    # -- live connections (presence across processes) ------------------------------
+
+    def add_connection(
+        self, sid: str, event_id: int, point_id: str, process_id: str, now: datetime
+    ) -> None:
+        """Record that a page of a point is connected to this process."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(connections).values(
+                    sid=sid,
+                    event_id=event_id,
+                    point_id=point_id,
+                    process_id=process_id,
+                    seen_at=now,
+                    closed=False,
+                )
+            )
+
+    def close_connection(self, sid: str, now: datetime) -> None:
+        """Record that a page disconnected; its point stays present for the grace period."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(connections).where(connections.c.sid == sid).values(seen_at=now, closed=True)
+            )
+
+    def touch_connections(self, process_id: str, now: datetime) -> None:
+        """Mark every open connection of this process as still alive."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(connections)
+                .where(connections.c.process_id == process_id, ~connections.c.closed)
+                .values(seen_at=now)
+            )
+
+    def prune_connections(self, older_than: datetime) -> None:
+        """Delete connections not seen since ``older_than`` (closed, or of dead processes)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(connections).where(connections.c.seen_at < older_than))
+
+    def close_process_connections(self, process_id: str, now: datetime) -> None:
+        """Close every connection a process held (it is stopping)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(connections)
+                .where(connections.c.process_id == process_id, ~connections.c.closed)
+                .values(seen_at=now, closed=True)
+            )
+
+    def connected_points(self, event_id: int, seen_since: datetime) -> set[str]:
+        """Return the points with a page connected and seen since ``seen_since``."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(connections.c.point_id)
+                .where(connections.c.event_id == event_id, connections.c.seen_at >= seen_since)
+                .distinct()
+            )
+            return {r.point_id for r in rows}
+
+    # -- settings ------------------------------------------------------------------
+
+    def setting(self, name: str, conn: Connection | None = None) -> str | None:
+        """Return a stored setting, or None."""
+        with _using(self.engine, conn) as c:
+            return c.execute(
+                select(settings.c.value).where(settings.c.name == name)
+            ).scalar_one_or_none()
+
+    def set_setting(self, conn: Connection, name: str, value: str) -> None:
+        """Store a setting, replacing any earlier value."""
+        conn.execute(delete(settings).where(settings.c.name == name))
+        conn.execute(insert(settings).values(name=name, value=value))
+
+
+@contextlib.contextmanager
+def _using(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    if conn is not None:
+        yield conn
+    else:
+        with engine.connect() as own:
+            yield own
+
+
+def _stored_event(row) -> StoredEvent:  # noqa: ANN001
+    return StoredEvent(
+        id=row.id,
+        slug=row.slug,
+        plan=plan_from_dict(row.plan),
+        state=state_from_dict(row.state),
+        is_active=row.is_active,
+    )

@@ -1,0 +1,69 @@
+"""The database schema: one SQLAlchemy ``MetaData`` that every storage module shares."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# One row per loaded plan. ``state`` is the live ceremony state as JSON and ``version``
+# its version, kept in a column of its own so that compare-and-set is a single
+# ``UPDATE ... WHERE version = :seen`` in the database.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("plan", JSON, nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("is_active", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Access tokens, stored only as SHA-256 hashes. ``role`` is "mc" or "point".
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("point_id", String(100), nullable=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Pages of connection points that are connected now, whichever process serves them;
+# a process refreshes ``seen_at`` of its own rows, so rows of a dead process go stale.
+connections = Table(
+    "connections",
+    metadata,
+    Column("sid", String(100), primary_key=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("point_id", String(100), nullable=False),
+    Column("process_id", String(100), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("closed", Boolean, nullable=False, default=False),
+)
+
+# Key-value settings of the installation (e.g. the generated secret key).
+settings = Table(
+    "settings",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    UniqueConstraint("name"),
+)

@@ -1,0 +1,15 @@
+"""Transports: HTTP API, Socket.IO, pages and calendar files; each only translates."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import api
+from .errors import register_error_handlers
+
+
+def register_transports(app: Flask) -> None:
+    """Register every transport on the app."""
+    register_error_handlers(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.health)

@@ -1,0 +1,164 @@
+"""The HTTP JSON API (``/api/v1``): a mirror of the Socket.IO events, same actions and payloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from ..domain.errors import InvalidInput, RunsheetError, StaleVersion
+from ..plans import plan_to_dict
+from ..services.ceremony import Current
+from ..services.snapshot import snapshot_for
+from ..services.tokens import PUBLIC, Actor
+from .auth import api_actor, services
+from .errors import error_body, error_response, status_of
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def state_body(actor: Actor, current: Current) -> dict[str, Any]:
+    """Return the state JSON for ``actor``, stamped with the server's time."""
+    now = services().ceremony.clock()
+    body = snapshot_for(actor, current.plan, current.state, now)
+    body["server_time"] = now.astimezone(current.plan.event.zone).isoformat()
+    return body
+
+
+def json_payload() -> dict[str, Any]:
+    """Return the request's JSON object body ({} when there is none)."""
+    if not request.get_data(cache=True):
+        return {}
+    payload = request.get_json(force=True, silent=True)
+    if payload is None:
+        raise InvalidInput("the request body is not valid JSON")
+    if not isinstance(payload, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return payload
+
+
+def perform(name: str, payload: dict[str, Any] | None = None):  # noqa: ANN201
+    """Run an action for the caller and answer with the new state (or the error)."""
+    actor = api_actor()
+    ceremony = services().ceremony
+    try:
+        current = ceremony.perform(actor, name, payload if payload is not None else json_payload())
+    except StaleVersion as stale:
+        body = error_body(stale)
+        body["state"] = state_body(actor, ceremony.current())
+        return error_response(status_of(stale), **body)
+    return jsonify(state_body(actor, current))
+
+
+def _with_point(point_id: str) -> dict[str, Any]:
+    payload = json_payload()
+    if payload.get("point_id", point_id) != point_id:
+        raise InvalidInput("point_id: does not match the point in the URL", field="point_id")
+    payload["point_id"] = point_id
+    return payload
+
+
+@bp.get("/state")
+def get_state():  # noqa: ANN201
+    """Return the live state (with private parts when a token is given)."""
+    actor = api_actor(required=False) if request.headers.get("Authorization") else PUBLIC
+    return jsonify(state_body(actor, services().ceremony.current()))
+
+
+@bp.get("/plan")
+def get_plan():  # noqa: ANN201
+    """Return the active plan, without contacts' e-mail addresses."""
+    plan = plan_to_dict(services().ceremony.current().plan)
+    for point in plan.get("points", []):
+        point.pop("contact_email", None)
+    plan.get("event", {}).pop("organizer_email", None)
+    return jsonify(plan)
+
+
+@bp.post("/advance")
+def advance():  # noqa: ANN201
+    """Make the next item live."""
+    return perform("advance")
+
+
+@bp.post("/back")
+def back():  # noqa: ANN201
+    """Go back one item."""
+    return perform("back")
+
+
+@bp.post("/finish")
+def finish():  # noqa: ANN201
+    """End the ceremony."""
+    return perform("finish")
+
+
+@bp.post("/reset")
+def reset():  # noqa: ANN201
+    """Return to "not started" (after a rehearsal)."""
+    return perform("reset")
+
+
+@bp.post("/goto/<item_id>")
+def goto(item_id: str):  # noqa: ANN201
+    """Make the named item live."""
+    payload = json_payload()
+    if payload.get("item_id", item_id) != item_id:
+        raise InvalidInput("item_id: does not match the item in the URL", field="item_id")
+    payload["item_id"] = item_id
+    return perform("goto", payload)
+
+
+@bp.post("/points/<point_id>/checkin")
+def checkin(point_id: str):  # noqa: ANN201
+    """Confirm a point's connection."""
+    return perform("checkin", _with_point(point_id))
+
+
+@bp.post("/points/<point_id>/trouble")
+def report_trouble(point_id: str):  # noqa: ANN201
+    """Report a problem at a point."""
+    return perform("trouble", _with_point(point_id))
+
+
+@bp.delete("/points/<point_id>/trouble")
+@bp.post("/points/<point_id>/trouble/clear")
+def clear_trouble(point_id: str):  # noqa: ANN201
+    """Clear a point's problem."""
+    return perform("clear_trouble", _with_point(point_id))
+
+
+@bp.post("/messages")
+def send_message():  # noqa: ANN201
+    """Send a message to every point or to one (MC)."""
+    return perform("message")
+
+
+@bp.post("/messages/<int:message_id>/ack")
+def ack_message(message_id: int):  # noqa: ANN201
+    """Mark a message as read by the calling point."""
+    payload = json_payload()
+    payload["message_id"] = message_id
+    return perform("ack_message", payload)
+
+
+@bp.post("/roll-call")
+def roll_call():  # noqa: ANN201
+    """Start a roll call (MC) or answer the open one (point)."""
+    return perform("roll_call")
+
+
+health = Blueprint("health", __name__)
+
+
+@health.get("/healthz")
+def healthz():  # noqa: ANN201
+    """Say whether the service can serve: the database answers and an event is loaded."""
+    try:
+        services().store.ping()
+        current = services().ceremony.current()
+    except RunsheetError as error:
+        return error_response(503, error.message, status="unavailable")
+    except Exception:  # noqa: BLE001 - any failure here means "cannot serve"
+        return error_response(503, "the database does not answer", status="unavailable")
+    return jsonify({"status": "ok", "event": current.plan.event.slug, "version": current.version})
