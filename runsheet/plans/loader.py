@@ -1,0 +1,245 @@
+"""Turn plan files and stored plan dicts into a checked Plan, reporting every problem at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from difflib import get_close_matches
+from functools import lru_cache
+from importlib import resources
+from os import PathLike
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..domain.plan import Activity, AgendaItem, Deadline, Event, Plan, Point
+from .problems import FieldPath, PlanError, Problem, format_path
+from .schema import (
+    ACTIVITY_FIELDS,
+    AGENDA_FIELDS,
+    DEADLINE_FIELDS,
+    EVENT_FIELDS,
+    POINT_FIELDS,
+    TOP_LEVEL_KEYS,
+    Check,
+    Field,
+    Invalid,
+    describe,
+    text_list,
+)
+from .yamltree import read_yaml
+
+DEFAULT_PLAN_FILE = "default.yaml"
+
+
+def parse_plan(text: str, source: str = "<plan>") -> Plan:
+    """Read a plan from YAML text; raise PlanError listing every problem with its line."""
+    tree = read_yaml(text, source)
+    checker = _Checker(source, tree.lines, tree.problems)
+    return checker.plan(tree.data)
+
+
+def load_plan_file(path: str | PathLike[str]) -> Plan:
+    """Read a plan from a UTF-8 YAML file; raise PlanError if it cannot be used."""
+    source = str(path)
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except (OSError, ValueError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise PlanError([Problem("", f"cannot be read: {reason}", None, source)]) from None
+    try:
+        text = raw.decode("utf-8-sig")  # tolerate the byte-order mark some editors add
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        message = "is not UTF-8 text; save the plan as UTF-8"
+        raise PlanError([Problem("", message, line, source)]) from None
+    return parse_plan(text, source)
+
+
+def plan_from_dict(data: dict, source: str = "<stored plan>") -> Plan:
+    """Build a plan from a dict shaped like the plan file; raise PlanError like parse_plan."""
+    return _Checker(source).plan(data)
+
+
+@lru_cache(maxsize=1)
+def default_plan() -> Plan:
+    """Return the built-in plan that ships with runsheet."""
+    text = resources.files(__package__).joinpath(DEFAULT_PLAN_FILE).read_text("utf-8")
+    return parse_plan(text, DEFAULT_PLAN_FILE)
+
+
+class _Checker:
+    """Check plain plan data section by section, collecting problems instead of stopping."""
+
+    def __init__(
+        self,
+        source: str,
+        lines: dict[FieldPath, int] | None = None,
+        problems: list[Problem] | None = None,
+    ) -> None:
+        self.source = source
+        self.lines = lines or {}
+        self.problems = list(problems or [])
+
+    def report(self, path: FieldPath, message: str) -> None:
+        self.problems.append(Problem(format_path(path), message, self.line(path), self.source))
+
+    def line(self, path: FieldPath) -> int | None:
+        # a missing key has no line of its own: point at the mapping that lacks it
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def plan(self, data: Any) -> Plan:
+        if not isinstance(data, dict):
+            sections = ", ".join(TOP_LEVEL_KEYS)
+            self.report((), f"must be a mapping with the sections {sections}, not {describe(data)}")
+            self.fail()
+        self.unknown_keys((), data, TOP_LEVEL_KEYS)
+        event = self.event(data)
+        points = self.records(data, "points", POINT_FIELDS, "connection point")
+        agenda = self.records(data, "agenda", AGENDA_FIELDS, "programme item")
+        activities = self.records(data, "activities", ACTIVITY_FIELDS)
+        deadlines = self.records(data, "deadlines", DEADLINE_FIELDS)
+        slogans = self.slogans(data)
+        self.check_points_named(agenda, {p["id"] for p in points if "id" in p})
+        self.check_activity_dates(activities)
+        if self.problems:
+            self.fail()
+        return Plan(
+            event=Event(**event),
+            points=tuple(Point(**p) for p in points),
+            agenda=tuple(AgendaItem(**i) for i in agenda),
+            activities=tuple(Activity(**a) for a in activities),
+            deadlines=tuple(Deadline(**d) for d in deadlines),
+            slogans=slogans,
+        )
+
+    def fail(self) -> None:
+        # problems from the YAML reader and from the checks come out in file order
+        ordered = sorted(self.problems, key=lambda p: p.line or 0)
+        raise PlanError(ordered)
+
+    def event(self, data: dict) -> dict[str, Any]:
+        if "event" not in data:
+            self.report(("event",), "is required but missing")
+            return {}
+        values = self.record(("event",), data["event"], EVENT_FIELDS)
+        if "starts_at" in values and "timezone" in values:
+            values["starts_at"] = self.in_zone(values["starts_at"], values["timezone"])
+        return values
+
+    def in_zone(self, starts_at: datetime, timezone: str) -> datetime:
+        local = starts_at.astimezone(ZoneInfo(timezone))
+        if local.utcoffset() != starts_at.utcoffset():
+            self.report(
+                ("event", "starts_at"),
+                f"has the UTC offset {_offset(starts_at)}, but {timezone} is at "
+                f"{_offset(local)} on {local.date().isoformat()}",
+            )
+        return local
+
+    def records(
+        self, data: dict, key: str, fields: tuple[Field, ...], needed: str = ""
+    ) -> list[dict[str, Any]]:
+        """Check a list section; ``needed`` names its entries when it must not be empty."""
+        raw = data.get(key)
+        if raw is None:
+            if needed:
+                state = "missing" if key not in data else "empty"
+                self.report((key,), f"is {state}; the plan needs at least one {needed}")
+            return []
+        if not isinstance(raw, list):
+            self.report((key,), f"must be a list, not {describe(raw)}")
+            return []
+        if needed and not raw:
+            self.report((key,), f"is empty; the plan needs at least one {needed}")
+        records = [self.record((key, index), entry, fields) for index, entry in enumerate(raw)]
+        self.check_unique_ids(key, records)
+        return records
+
+    def record(self, path: FieldPath, raw: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
+        """Check one mapping against its fields; return the values that passed, by attribute."""
+        if not isinstance(raw, dict):
+            self.report(path, f"must be a mapping of fields, not {describe(raw)}")
+            return {}
+        self.unknown_keys(path, raw, tuple(f.key for f in fields))
+        values: dict[str, Any] = {}
+        for field in fields:
+            value = raw.get(field.key)
+            if value is None:
+                if field.required:
+                    state = "missing" if field.key not in raw else "empty"
+                    self.report((*path, field.key), f"is required but {state}")
+                continue  # an optional field left out or empty takes the model's default
+            checked = self.check((*path, field.key), value, field.check)
+            if checked is not None:
+                values[field.attribute] = checked
+        return values
+
+    def check(self, path: FieldPath, value: Any, check: Check) -> Any | None:
+        try:
+            return check(value)
+        except Invalid as err:
+            for subpath, message in err.problems:
+                self.report((*path, *subpath), message)
+            return None
+
+    def unknown_keys(self, path: FieldPath, raw: dict, known: tuple[str, ...]) -> None:
+        for key in raw:
+            if key in known:
+                continue
+            name = str(key)
+            message = f"unknown key {name!r}"
+            guess = get_close_matches(name, known, n=1)
+            if guess:
+                message += f"; did you mean {guess[0]!r}?"
+            else:
+                message += f"; the keys here are {', '.join(known)}"
+            self.report((*path, name), message)
+
+    def slogans(self, data: dict) -> tuple[str, ...]:
+        raw = data.get("slogans")
+        if raw is None:
+            return ()
+        return self.check(("slogans",), raw, text_list) or ()
+
+    def check_unique_ids(self, key: str, records: list[dict[str, Any]]) -> None:
+        first_index: dict[str, int] = {}
+        for index, values in enumerate(records):
+            record_id = values.get("id")
+            if record_id is None:
+                continue
+            if record_id in first_index:
+                message = f"repeats the id {record_id!r} of {key}[{first_index[record_id]}]"
+                self.report((key, index, "id"), message)
+            else:
+                first_index[record_id] = index
+
+    def check_points_named(self, agenda: list[dict[str, Any]], point_ids: set[str]) -> None:
+        for index, item in enumerate(agenda):
+            point_id = item.get("point_id")
+            if point_id is not None and point_id not in point_ids:
+                message = f"names the point {point_id!r}, but no point has that id"
+                self.report(("agenda", index, "point"), message)
+
+    def check_activity_dates(self, activities: list[dict[str, Any]]) -> None:
+        for index, activity in enumerate(activities):
+            starts_on = activity.get("starts_on")
+            if starts_on is None:
+                continue
+            ends_on = activity.setdefault("ends_on", starts_on)  # one-day activity
+            if ends_on < starts_on:
+                message = (
+                    f"is before starts_on ({starts_on.isoformat()}); "
+                    "an activity cannot end before it starts"
+                )
+                self.report(("activities", index, "ends_on"), message)
+
+
+def _offset(moment: datetime) -> str:
+    """Return a datetime's UTC offset as +07:00."""
+    seconds = int(moment.utcoffset().total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours:02}:{minutes:02}" + (f":{seconds:02}" if seconds else "")

@@ -1,0 +1,265 @@
+"""The plan file format in code: the fields of each section and how each value is checked.
+
+Each check takes a value read from YAML or JSON and returns the value the domain model
+wants, or raises Invalid with a plain sentence. ``docs/plan-format.md`` describes the same
+format for people.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..domain.plan import POINT_KINDS
+
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+")
+LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+DOMAIN = re.compile(rf"{LABEL}(\.{LABEL})*")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+EVENT_FORMS = ("online", "hybrid", "in-person")
+MAX_ITEM_MINUTES = 24 * 60
+MAX_REMINDER_MINUTES = 4 * 7 * 24 * 60
+
+
+class Invalid(ValueError):
+    """A value that does not fit its field; ``problems`` holds (sub-path, sentence) pairs."""
+
+    def __init__(self, message: str, at: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = [(at, message)]
+
+    @classmethod
+    def many(cls, problems: list[tuple[tuple[int, ...], str]]) -> Invalid:
+        """Return one Invalid carrying several problems (e.g. for entries of a list)."""
+        error = cls(problems[0][1], problems[0][0])
+        error.problems = problems
+        return error
+
+
+Check = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a section: its name in the file, its check, and the model attribute."""
+
+    key: str
+    check: Check
+    required: bool = False
+    attr: str = ""  # the dataclass attribute, when it differs from the key
+
+    @property
+    def attribute(self) -> str:
+        """Return the name of the domain attribute this field fills."""
+        return self.attr or self.key
+
+
+def describe(value: Any) -> str:
+    """Return what a value looks like to someone who wrote it in YAML."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping of fields"
+    if isinstance(value, datetime):
+        return "a date and time"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, str):
+        return "text"
+    return "something else"
+
+
+def text(value: Any) -> str:
+    """Check a piece of text that must not be blank."""
+    if not isinstance(value, str):
+        hint = " (put it in quotes)" if isinstance(value, bool | int | float) else ""
+        raise Invalid(f"must be text, not {describe(value)}{hint}")
+    if not value.strip():
+        raise Invalid("must not be empty")
+    return value
+
+
+def slug(value: Any) -> str:
+    """Check a stable id: lowercase ASCII letters and digits joined by single hyphens."""
+    if not isinstance(value, str) or not SLUG.fullmatch(value):
+        raise Invalid(
+            "must be an id of lowercase ASCII letters and digits joined by single hyphens, "
+            "like phong-hop-a"
+        )
+    return value
+
+
+def email(value: Any) -> str:
+    """Check an e-mail address."""
+    if not isinstance(value, str) or not EMAIL.fullmatch(value):
+        raise Invalid("must be an e-mail address like name@example.org")
+    return value
+
+
+def domain_name(value: Any) -> str:
+    """Check a domain name (used on the right of calendar UIDs)."""
+    if not isinstance(value, str) or not DOMAIN.fullmatch(value):
+        raise Invalid("must be a domain name like runsheet.example.org")
+    return value
+
+
+def _whole_number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def item_minutes(value: Any) -> int:
+    """Check the planned length of a programme item."""
+    minutes = _whole_number(value)
+    if minutes is None or minutes <= 0:
+        raise Invalid("must be a whole number of minutes above 0")
+    if minutes > MAX_ITEM_MINUTES:
+        raise Invalid(f"must be at most {MAX_ITEM_MINUTES} minutes (one day)")
+    return minutes
+
+
+def reminder_minutes(value: Any) -> int:
+    """Check how many minutes before the start a calendar reminder fires."""
+    minutes = _whole_number(value)
+    if minutes is None or not 0 <= minutes <= MAX_REMINDER_MINUTES:
+        raise Invalid(f"must be a whole number of minutes from 0 to {MAX_REMINDER_MINUTES}")
+    return minutes
+
+
+def flag(value: Any) -> bool:
+    """Check a yes/no value."""
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, not {describe(value)}")
+    return value
+
+
+def one_of(*choices: str) -> Check:
+    """Return a check that accepts exactly one of the given words."""
+
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise Invalid(f"must be one of: {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def iso_date(value: Any) -> date:
+    """Check a calendar date written as YYYY-MM-DD."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # a dict built in Python may already hold dates
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        raise Invalid(f"must be a date like 2021-10-01, not {describe(value)}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"is not a real date: {value}") from None
+
+
+def aware_datetime(value: Any) -> datetime:
+    """Check a date and time with a UTC offset, in ISO 8601."""
+    example = "like 2021-10-01T08:00:00+07:00"
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise Invalid(f"must be a date and time in ISO 8601, {example}") from None
+    else:
+        raise Invalid(f"must be a date and time {example}, not {describe(value)}")
+    if moment.utcoffset() is None:
+        raise Invalid(f"must include its UTC offset, {example}")
+    return moment
+
+
+def time_zone(value: Any) -> str:
+    """Check an IANA time zone name."""
+    if isinstance(value, str) and value:
+        try:
+            ZoneInfo(value)
+            return value
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    raise Invalid("must be an IANA time zone name like Asia/Ho_Chi_Minh")
+
+
+def text_list(value: Any) -> tuple[str, ...]:
+    """Check a list whose entries are non-blank text."""
+    if not isinstance(value, list | tuple):
+        raise Invalid(f"must be a list of text, not {describe(value)}")
+    problems = []
+    for index, entry in enumerate(value):
+        try:
+            text(entry)
+        except Invalid as err:
+            problems.extend(((index,), message) for _, message in err.problems)
+    if problems:
+        raise Invalid.many(problems)
+    return tuple(value)
+
+
+EVENT_FIELDS = (
+    Field("slug", slug, required=True),
+    Field("title", text, required=True),
+    Field("theme", text),
+    Field("reference", text),
+    Field("organizer", text),
+    Field("standing_body", text),
+    Field("organizer_email", email),
+    Field("form", one_of(*EVENT_FORMS)),
+    Field("description", text),
+    Field("starts_at", aware_datetime, required=True),
+    Field("timezone", time_zone, required=True),
+    Field("reminder_minutes", reminder_minutes),
+    Field("calendar_domain", domain_name),
+)
+
+POINT_FIELDS = (
+    Field("id", slug, required=True),
+    Field("name", text, required=True),
+    Field("kind", one_of(*POINT_KINDS), required=True),
+    Field("address", text),
+    Field("attendees", text_list),
+    Field("contact_name", text),
+    Field("contact_email", email),
+)
+
+AGENDA_FIELDS = (
+    Field("id", slug, required=True),
+    Field("title", text, required=True),
+    Field("speaker", text),
+    Field("prepared_by", text),
+    Field("point", slug, attr="point_id"),
+    Field("planned_minutes", item_minutes, required=True),
+    Field("minutes_estimated", flag),
+    Field("notes", text),
+)
+
+ACTIVITY_FIELDS = (
+    Field("id", slug, required=True),
+    Field("title", text, required=True),
+    Field("starts_on", iso_date, required=True),
+    Field("ends_on", iso_date),  # a one-day activity may leave it out
+    Field("description", text),
+)
+
+DEADLINE_FIELDS = (
+    Field("id", slug, required=True),
+    Field("title", text, required=True),
+    Field("due_on", iso_date, required=True),
+    Field("responsible", text),
+    Field("description", text),
+)
+
+TOP_LEVEL_KEYS = ("event", "points", "agenda", "activities", "deadlines", "slogans")
