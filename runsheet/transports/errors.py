@@ -34,9 +34,10 @@ def status_of(error: RunsheetError) -> int:
     return STATUS.get(error.kind, 400)
 
 
-def error_response(status: int, message: str, **extra: Any):  # noqa: ANN201
+def error_response(status: int, error: str, **extra: Any):  # noqa: ANN201
     """Return a JSON error response."""
-    response = jsonify({"error": message, **extra})
+    # The parameter is named like the body's key, so ``**error_body(e)`` can be passed.
+    response = jsonify({"error": error, **extra})
     response.status_code = status
     return response
 
