@@ -11,7 +11,7 @@ ENVIRONMENT = {
     "DATABASE_URL": ("RUNSHEET_DATABASE_URL", None),  # None: SQLite in the instance folder
     "MESSAGE_QUEUE": ("RUNSHEET_MESSAGE_QUEUE", None),  # e.g. redis://127.0.0.1:6379/0
     "SECRET_KEY": ("RUNSHEET_SECRET_KEY", None),  # None: generated once, kept in instance
-    "BASE_URL": ("RUNSHEET_BASE_URL", "http://127.0.0.1:5000"),
+    "BASE_URL": ("RUNSHEET_BASE_URL", None),  # None: http://127.0.0.1:$PORT (5000)
     "ASYNC_MODE": ("RUNSHEET_ASYNC_MODE", "threading"),  # `runsheet serve` uses eventlet
     "CORS_ALLOWED_ORIGINS": ("RUNSHEET_CORS_ALLOWED_ORIGINS", None),  # None: same origin
     "PRESENCE_GRACE_SECONDS": ("RUNSHEET_PRESENCE_GRACE_SECONDS", "10"),
@@ -31,5 +31,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     settings: dict[str, Any] = {"MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH}
     for name, (variable, default) in ENVIRONMENT.items():
         value = environ.get(variable) or default
+        if name == "BASE_URL" and not environ.get(variable):
+            value = f"http://127.0.0.1:{environ.get('PORT') or 5000}"
         settings[name] = int(value) if name in INTEGER_SETTINGS and value is not None else value
     return settings

@@ -1,0 +1,207 @@
+"""Storage on SQLite and on this machine's real PostgreSQL: durability, restart, races."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from runsheet.domain.errors import StaleVersion
+from runsheet.plans import default_plan
+from runsheet.services.ceremony import CeremonyService
+from runsheet.services.plans import install_plan
+from runsheet.services.tokens import Actor
+from runsheet.storage.tables import tokens as tokens_table
+
+from .conftest import SECRET, make_app, open_store
+
+MC = Actor("mc")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_database_url(request, tmp_path):
+    """Return a fresh database URL on SQLite, then on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_a_new_database_gets_the_built_in_plan_at_version_one(any_database_url, clock):
+    app = make_app(any_database_url, clock)
+    current = app.extensions["runsheet"].ceremony.current()
+    assert current.plan == default_plan()
+    assert current.version == 1
+    assert current.state.phase == "not_started"
+
+
+def test_a_new_app_on_the_same_database_resumes_the_same_state(any_database_url, clock):
+    first = make_app(any_database_url, clock).extensions["runsheet"].ceremony
+    first.perform(MC, "advance")
+    clock.advance(minutes=3)
+    first.perform(MC, "advance")
+    first.perform(Actor("point", "thoi-an"), "checkin", {"by": "Lê Thị B", "present": 9})
+    before = first.current()
+
+    second = make_app(any_database_url, clock).extensions["runsheet"].ceremony
+    after = second.current()
+    assert after.version == before.version
+    assert after.state == before.state
+    assert after.state.current_item_id == default_plan().agenda[1].id
+    started = after.state.spans[after.state.current_item_id][-1].started_at
+    assert started == clock.now
+    assert after.state.points["thoi-an"].checkin.by == "Lê Thị B"
+
+
+def test_two_threads_racing_the_same_expected_version_exactly_one_wins(any_database_url, clock):
+    make_app(any_database_url, clock)  # installs the plan
+    services = [CeremonyService(open_store(any_database_url), clock=clock) for _ in range(2)]
+    seen = services[0].current().version
+    barrier = threading.Barrier(len(services))
+    outcomes: list[str] = []
+
+    def press_next(service: CeremonyService) -> None:
+        barrier.wait()
+        try:
+            service.perform(MC, "advance", {"expected_version": seen})
+            outcomes.append("won")
+        except StaleVersion:
+            outcomes.append("stale")
+
+    threads = [threading.Thread(target=press_next, args=(s,)) for s in services]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["stale", "won"]
+    final = services[0].current()
+    assert final.version == seen + 1
+    assert final.state.current_item_id == default_plan().agenda[0].id
+
+
+def test_many_threads_pressing_next_without_a_version_never_lose_a_step(any_database_url, clock):
+    make_app(any_database_url, clock)
+    services = [CeremonyService(open_store(any_database_url), clock=clock) for _ in range(4)]
+    start = services[0].current().version
+    barrier = threading.Barrier(len(services))
+
+    def press_next(service: CeremonyService) -> None:
+        barrier.wait()
+        service.perform(MC, "advance")
+
+    threads = [threading.Thread(target=press_next, args=(s,)) for s in services]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    final = services[0].current()
+    assert final.version == start + 4
+    assert final.state.current_item_id == default_plan().agenda[3].id
+
+
+def test_a_stale_save_is_refused_by_the_database(any_database_url, clock):
+    app = make_app(any_database_url, clock)
+    store = app.extensions["runsheet"].store
+    event_id = app.extensions["runsheet"].ceremony.current().event_id
+    plan, state = store.load_state(event_id)
+    seen = state.version
+    state.version += 1
+    assert store.save_state(event_id, state, seen, clock.now) is True
+    state.version += 1
+    assert store.save_state(event_id, state, seen, clock.now) is False
+    assert store.current_version(event_id) == seen + 1
+
+
+def test_tokens_are_stored_only_as_hashes(any_database_url, clock):
+    from .conftest import tokens_of
+
+    app = make_app(any_database_url, clock)
+    issued = tokens_of(app)
+    with app.extensions["runsheet"].store.engine.connect() as conn:
+        stored = {row.token_hash for row in conn.execute(select(tokens_table))}
+    assert len(stored) == 14  # the MC and 13 points
+    assert not stored & set(issued.values())
+
+
+def test_one_database_holds_several_events_and_one_is_active(any_database_url, clock):
+    import dataclasses
+
+    app = make_app(any_database_url, clock)
+    svc = app.extensions["runsheet"]
+    plan = default_plan()
+    other = dataclasses.replace(
+        plan, event=dataclasses.replace(plan.event, slug="le-be-mac-2021", title="Lễ bế mạc")
+    )
+    install_plan(svc.store, other, SECRET, clock.now, activate=False)
+    assert svc.ceremony.current().plan.event.slug == plan.event.slug
+
+    install_plan(svc.store, other, SECRET, clock.now, activate=True)
+    assert svc.ceremony.current().plan.event.title == "Lễ bế mạc"
+    assert sorted(s for s, _, _ in svc.store.list_events()) == sorted(
+        [plan.event.slug, "le-be-mac-2021"]
+    )
+    assert [s for s, _, active in svc.store.list_events() if active] == ["le-be-mac-2021"]
+
+
+def test_reloading_a_changed_plan_keeps_the_live_state(any_database_url, clock):
+    import dataclasses
+
+    app = make_app(any_database_url, clock)
+    svc = app.extensions["runsheet"]
+    svc.ceremony.perform(MC, "advance")
+    svc.ceremony.perform(Actor("point", "hiep-thanh"), "checkin", {"by": "Trần C"})
+    before = svc.ceremony.current()
+
+    plan = default_plan()
+    moved = dataclasses.replace(
+        plan,
+        event=dataclasses.replace(
+            plan.event, starts_at=plan.event.starts_at + timedelta(minutes=30)
+        ),
+    )
+    install_plan(svc.store, moved, SECRET, clock.now)
+    after = svc.ceremony.current()
+    assert after.version == before.version + 1
+    assert after.plan.event.starts_at == plan.event.starts_at + timedelta(minutes=30)
+    assert after.state.current_item_id == before.state.current_item_id
+    assert after.state.points["hiep-thanh"].checkin.by == "Trần C"
+
+
+def test_presence_rows_mark_a_point_online_until_the_grace_period_ends(any_database_url, clock):
+    app = make_app(any_database_url, clock)
+    svc = app.extensions["runsheet"]
+    event_id = svc.ceremony.current().event_id
+    svc.store.add_connection("sid-1", event_id, "thoi-an", "proc-a", clock.now)
+    svc.ceremony.refresh_presence()
+    assert svc.ceremony.current().state.points["thoi-an"].online is True
+
+    clock.advance(seconds=5)
+    svc.store.close_connection("sid-1", clock.now)
+    clock.advance(seconds=0.5)  # grace is 1 s in tests
+    svc.ceremony.refresh_presence()
+    assert svc.ceremony.current().state.points["thoi-an"].online is True
+
+    clock.advance(seconds=1)
+    svc.ceremony.refresh_presence()
+    assert svc.ceremony.current().state.points["thoi-an"].online is False
+
+
+def test_connections_of_a_dead_process_stop_counting_after_the_grace_period(
+    any_database_url, clock
+):
+    app = make_app(any_database_url, clock)
+    svc = app.extensions["runsheet"]
+    event_id = svc.ceremony.current().event_id
+    svc.store.add_connection("sid-1", event_id, "an-phu-dong", "proc-dead", clock.now)
+    svc.store.add_connection("sid-2", event_id, "thoi-an", "proc-alive", clock.now)
+    svc.ceremony.refresh_presence()
+
+    clock.advance(seconds=3)
+    svc.store.touch_connections("proc-alive", clock.now)
+    svc.ceremony.refresh_presence()
+    points = svc.ceremony.current().state.points
+    assert points["an-phu-dong"].online is False
+    assert points["thoi-an"].online is True
