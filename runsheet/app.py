@@ -59,8 +59,11 @@ def build_services(config: Mapping[str, Any]) -> Services:
 def _instance_secret(instance_path: str) -> str:
     """Return the installation's secret key, generated once into the instance folder."""
     path = Path(instance_path) / "secret_key"
-    if not path.exists():
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made earlier, or by another process starting at the same moment
+    else:
         with os.fdopen(fd, "w") as file:
             file.write(secrets.token_urlsafe(32))
     return path.read_text().strip()

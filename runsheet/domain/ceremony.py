@@ -175,9 +175,8 @@ class Ceremony:
         """End the live item and the ceremony."""
         self._check_run_version(expected_version)
         if self.state.phase != "live":
-            raise Conflict(
-                f"the ceremony is {self.state.phase.replace('_', ' ')}; only a live ceremony can finish"
-            )
+            phase = self.state.phase.replace("_", " ")
+            raise Conflict(f"the ceremony is {phase}; only a live ceremony can finish")
         self._end_current_span(now)
         self.state.phase = "finished"
         self.state.current_item_id = None
@@ -275,10 +274,11 @@ class Ceremony:
         changed = []
         for point_id, status in self.state.points.items():
             online = point_id in online_points
-            if online:
-                status.last_seen_at = now
             if status.online != online:
+                # Only when it flips: a call that changes nothing must leave the state (and
+                # so the version) as it was. Going offline, "now" is when it was last counted.
                 status.online = online
+                status.last_seen_at = now
                 changed.append(point_id)
         if changed:
             self._changed(now)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain.ceremony import TROUBLE_KINDS, Ceremony
+from ..domain.ceremony import Ceremony
 from ..domain.errors import Forbidden, InvalidInput, Unauthenticated
 from .payloads import Field
 from .tokens import Actor
@@ -176,5 +176,3 @@ ACTIONS: dict[str, Action] = {
         ),
     )
 }
-
-assert set(TROUBLE_KINDS) == {"no_sound", "no_picture", "other"}

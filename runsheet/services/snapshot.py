@@ -54,7 +54,7 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> dict[str
             "planned_end": _iso(timing.planned_end, plan),
         },
         "points": [_point(plan, state.points[p.id], p) for p in plan.points],
-        "roll_call": _roll_call(plan, state, include_answers=True),
+        "roll_call": _roll_call(plan, state),
         "slogans": list(plan.slogans),
     }
 
@@ -130,7 +130,7 @@ def _point(plan: Plan, status: PointStatus, point) -> dict[str, Any]:  # noqa: A
     }
 
 
-def _roll_call(plan: Plan, state: CeremonyState, include_answers: bool) -> dict[str, Any] | None:
+def _roll_call(plan: Plan, state: CeremonyState) -> dict[str, Any] | None:
     roll_call = state.roll_call
     if roll_call is None:
         return None
