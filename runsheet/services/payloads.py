@@ -66,6 +66,10 @@ def _check(name: str, value: Any, spec: Field) -> Any:
             )
         if "\x00" in value:
             raise InvalidInput(f"{name}: must not contain NUL characters", field=name)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # JSON allows "\ud800", a lone surrogate no text holds
+            raise InvalidInput(f"{name}: must be valid Unicode text", field=name) from None
         return value
     if spec.kind is bool:
         if not isinstance(value, bool):

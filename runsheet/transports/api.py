@@ -29,7 +29,10 @@ def json_payload() -> dict[str, Any]:
     """Return the request's JSON object body ({} when there is none)."""
     if not request.get_data(cache=True):
         return {}
-    payload = request.get_json(force=True, silent=True)
+    try:
+        payload = request.get_json(force=True, silent=True)
+    except RecursionError:  # deeply nested arrays exhaust the JSON parser's stack
+        payload = None
     if payload is None:
         raise InvalidInput("the request body is not valid JSON")
     if not isinstance(payload, dict):
