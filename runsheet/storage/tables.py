@@ -67,3 +67,19 @@ settings = Table(
     Column("value", Text, nullable=False),
     UniqueConstraint("name"),
 )
+
+# Calendar components as last published (owned by ``runsheet.calendar.sequences``): one row
+# per event and component key, with its SEQUENCE, the hashes that tell what changed, and the
+# component itself, so an item removed from the plan can still be published as cancelled.
+calendar_components = Table(
+    "calendar_components",
+    metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("sequence", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # time, place, title, status
+    Column("content_hash", String(64), nullable=False),  # every fact
+    Column("component", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revised_at", DateTime(timezone=True), nullable=False),  # last change of any fact
+)

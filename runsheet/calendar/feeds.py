@@ -1,0 +1,108 @@
+"""The four published calendar files: ceremony, one per point, the programme, the week.
+
+Each file is rendered from the components recorded for the event (see ``sequences``), not
+from the plan alone, so a programme item that left the plan still appears, cancelled.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..domain.errors import NotFound
+from ..domain.plan import Plan
+from ..storage.store import Store
+from .components import FEED_KINDS, sort_key
+from .ics import build_calendar, publisher_for
+from .sequences import Revision, Revisions, ensure_recorded
+
+FEEDS = ("ceremony", "point", "agenda", "week")
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    """A rendered calendar file and what an HTTP response needs to describe it."""
+
+    filename: str
+    body: bytes
+    last_modified: datetime
+
+
+def feed_revisions(revisions: Revisions, feed: str, point_id: str | None = None) -> list[Revision]:
+    """Return the components a feed holds, in order; raise NotFound for an unknown point."""
+    if feed == "ceremony":
+        chosen = [revisions["ceremony"]] if "ceremony" in revisions else []
+    elif feed == "point":
+        key = f"point:{point_id}"
+        if key not in revisions:
+            raise NotFound(f"there is no connection point {point_id!r}", field="point_id")
+        chosen = [revisions[key]]
+    elif feed in FEED_KINDS:
+        chosen = [r for r in revisions.values() if r.component.kind in FEED_KINDS[feed]]
+    else:
+        raise NotFound(f"there is no calendar named {feed!r}")
+    return sorted(chosen, key=lambda r: sort_key(r.component))
+
+
+def feed_name(plan: Plan, feed: str, revisions: list[Revision]) -> str:
+    """Return the name a subscribed calendar shows for this feed."""
+    title = plan.event.title
+    if feed == "point" and revisions:
+        return revisions[0].component.summary
+    if feed == "agenda":
+        return f"Chương trình — {title}"
+    if feed == "week":
+        return f"Hoạt động và thời hạn — {title}"
+    return title
+
+
+def feed_filename(plan: Plan, feed: str, point_id: str | None = None) -> str:
+    """Return the file name offered for download, e.g. ``<slug>-agenda.ics``."""
+    parts = [plan.event.slug]
+    if feed == "point":
+        parts.append(str(point_id))
+    elif feed != "ceremony":
+        parts.append(feed)
+    # Ids are ASCII slugs already; this keeps the header safe whatever a stored id holds.
+    return re.sub(r"[^A-Za-z0-9._-]", "_", "-".join(parts)) + ".ics"
+
+
+def calendar_file(
+    plan: Plan,
+    revisions: Revisions,
+    feed: str,
+    point_id: str | None,
+    domain: str,
+    base_url: str,
+) -> CalendarFile:
+    """Render one feed as a METHOD:PUBLISH file."""
+    chosen = feed_revisions(revisions, feed, point_id)
+    if not chosen:
+        raise NotFound(f"the plan has nothing for the {feed} calendar")
+    body = build_calendar(
+        publisher_for(plan, domain, base_url),
+        chosen,
+        method="PUBLISH",
+        name=feed_name(plan, feed, chosen),
+    )
+    return CalendarFile(
+        filename=feed_filename(plan, feed, point_id),
+        body=body,
+        last_modified=max(r.revised_at for r in chosen),
+    )
+
+
+def published_file(
+    store: Store,
+    event_id: int,
+    plan: Plan,
+    feed: str,
+    point_id: str | None,
+    domain: str,
+    base_url: str,
+    now: datetime,
+) -> CalendarFile:
+    """Return an event's feed as published now."""
+    revisions = ensure_recorded(store, event_id, plan, now)
+    return calendar_file(plan, revisions, feed, point_id, domain, base_url)

@@ -1,0 +1,64 @@
+"""Calendar files over HTTP: ``/calendar/*.ics`` for downloads and subscriptions.
+
+Each response carries an ETag (a hash of the bytes) and Last-Modified, so calendar apps
+that poll a subscription get ``304 Not Modified`` until something really changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, request
+
+from ..calendar.feeds import published_file
+from .auth import services
+
+bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+@bp.get("/ceremony.ics")
+def ceremony() -> Response:
+    """Serve the ceremony as one event."""
+    return _serve("ceremony")
+
+
+@bp.get("/points/<point_id>.ics")
+def point(point_id: str) -> Response:
+    """Serve the ceremony as seen from one connection point."""
+    return _serve("point", point_id)
+
+
+@bp.get("/agenda.ics")
+def agenda() -> Response:
+    """Serve one event per programme item (removed items stay, cancelled)."""
+    return _serve("agenda")
+
+
+@bp.get("/week.ics")
+def week() -> Response:
+    """Serve the week's activities and deadlines as all-day events."""
+    return _serve("week")
+
+
+def _serve(feed: str, point_id: str | None = None) -> Response:
+    svc = services()
+    current = svc.ceremony.current()
+    file = published_file(
+        svc.store,
+        current.event_id,
+        current.plan,
+        feed,
+        point_id,
+        svc.calendar_domain,
+        svc.base_url,
+        svc.ceremony.clock(),
+    )
+    response = Response(file.body, status=200, content_type=CONTENT_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+    # Public, but always revalidated: a moved start must reach subscribers on their next poll.
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.set_etag(hashlib.sha256(file.body).hexdigest()[:32])
+    response.last_modified = file.last_modified
+    return response.make_conditional(request)
