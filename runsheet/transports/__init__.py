@@ -6,6 +6,7 @@ from flask import Flask
 
 from . import api, calendar
 from .errors import register_error_handlers
+from .sockets import init_sockets
 
 
 def register_transports(app: Flask) -> None:
@@ -13,4 +14,5 @@ def register_transports(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
+    init_sockets(app)
     app.register_blueprint(calendar.bp)
