@@ -184,6 +184,48 @@ def rotate_tokens_command(slug: str | None) -> None:
     click.echo("New tokens made; earlier links no longer work. Print the new ones: runsheet links")
 
 
+# -- calendar invites (issue 4, owned by the calendar engineer) --------------------------
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the .ics files into (created if missing).",
+)
+@click.option("--cancel", is_flag=True, help="Write the matching METHOD:CANCEL files instead.")
+def invites(out_dir: Path, cancel: bool) -> None:
+    """Write one e-mail invitation (.ics) per point contact with an e-mail; send none."""
+    from .calendar.invites import write_event_invites
+    from .domain.errors import RunsheetError
+    from .services.ceremony import utc_now
+
+    svc = _services(_app())
+    current = svc.ceremony.current()
+    try:
+        paths = write_event_invites(
+            svc.store,
+            current.event_id,
+            current.plan,
+            out_dir,
+            cancel,
+            domain=svc.calendar_domain,
+            base_url=svc.base_url,
+            now=utc_now(),
+        )
+    except RunsheetError as error:
+        _fail(error.message)
+    kind = "cancellations" if cancel else "invitations"
+    click.echo(f"Wrote {len(paths)} {kind} to {out_dir} (attach each to a mail to its contact):")
+    for path in paths:
+        click.echo(f"  {path.name}")
+
+
+# -- end of calendar invites ---------------------------------------------------------------
+
+
 @cli.command()
 @click.option(
     "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
