@@ -51,6 +51,16 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+def _represent_text(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+    # PyYAML folds NEL and Unicode line separators inside plain and single-quoted scalars,
+    # so "a\x85" would come back as "a "; double quotes escape them instead.
+    style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+
+
 def _record(obj: object, fields: tuple[Field, ...]) -> dict[str, Any]:
     # Left-out optional fields mean "the default" when read back, so the file stays short.
     result = {}

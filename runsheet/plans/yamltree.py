@@ -26,10 +26,18 @@ SCALAR_TAGS = {
 
 # Aliases let a small file expand into a huge tree ("billion laughs"); stop well before.
 MAX_NODES = 100_000
+# PyYAML's scanner slows down with the square of [ { nesting; a plan needs a handful.
+MAX_FLOW_DEPTH = 50
 
 
 class _Loader(yaml.SafeLoader):
     """A safe loader that reads unquoted dates and times as plain text."""
+
+    def fetch_flow_collection_start(self, token_class: type) -> None:
+        if self.flow_level >= MAX_FLOW_DEPTH:
+            problem = f"[ and {{ nest more than {MAX_FLOW_DEPTH} levels deep"
+            raise yaml.scanner.ScannerError(None, None, problem, self.get_mark())
+        super().fetch_flow_collection_start(token_class)
 
 
 _Loader.yaml_implicit_resolvers = {
