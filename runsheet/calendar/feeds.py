@@ -6,6 +6,7 @@ from the plan alone, so a programme item that left the plan still appears, cance
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,11 +81,25 @@ def calendar_file(
     chosen = feed_revisions(revisions, feed, point_id)
     if not chosen:
         raise NotFound(f"the plan has nothing for the {feed} calendar")
+    return _render(plan, tuple(chosen), feed, point_id, domain, base_url)
+
+
+@functools.lru_cache(maxsize=64)
+def _render(
+    plan: Plan,
+    chosen: tuple[Revision, ...],
+    feed: str,
+    point_id: str | None,
+    domain: str,
+    base_url: str,
+) -> CalendarFile:
+    # The bytes depend only on these arguments, and subscribed apps poll the same few
+    # files again and again, so the last renderings are kept (icalendar's output is slow).
     body = build_calendar(
         publisher_for(plan, domain, base_url),
         chosen,
         method="PUBLISH",
-        name=feed_name(plan, feed, chosen),
+        name=feed_name(plan, feed, list(chosen)),
     )
     return CalendarFile(
         filename=feed_filename(plan, feed, point_id),

@@ -11,6 +11,7 @@ restart serves the same bytes for the same plan.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,14 +84,21 @@ def load_revisions(conn: Connection, event_id: int) -> dict[str, Revision]:
 
 def is_recorded(revisions: Revisions, plan: Plan) -> bool:
     """Say whether ``revisions`` already hold exactly this plan's components."""
-    current = {component.key: component for component in plan_components(plan)}
+    current = _content_hashes(plan)
     for key, revision in revisions.items():
         if key not in current and revision.component.status != CANCELLED:
             return False
     return all(
-        key in revisions and revisions[key].content_hash == component.content_hash()
-        for key, component in current.items()
+        key in revisions and revisions[key].content_hash == content_hash
+        for key, content_hash in current.items()
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _content_hashes(plan: Plan) -> dict[str, str]:
+    # Every calendar request asks whether its plan is recorded; a plan never changes, so
+    # its hashes are worked out once. Callers only read the dict.
+    return {component.key: component.content_hash() for component in plan_components(plan)}
 
 
 def ensure_recorded(store: Store, event_id: int, plan: Plan, now: datetime) -> dict[str, Revision]:
