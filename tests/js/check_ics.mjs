@@ -95,4 +95,4 @@ for (const path of process.argv.slice(2)) {
     process.exit(1);
   }
 }
-process.stdout.write(JSON.stringify({ ical_js: ICAL.design ? "ok" : "?", files: results }));
+process.stdout.write(JSON.stringify({ files: results }));
