@@ -1,0 +1,144 @@
+// The page's live link to the server: Socket.IO connection, state updates and actions.
+//
+// The page starts from the state embedded in its HTML, then follows every `state` the
+// server pushes. Actions are emitted with an acknowledgement; the answer carries the new
+// state (or, for a stale action, the current one), which is shown at once.
+
+import { ServerClock, localNow, sampleNavigation } from "./clock.js";
+
+const ACK_TIMEOUT_MS = 10000;
+
+/** Read the JSON the server embedded in the page. */
+export function readPageData() {
+  return JSON.parse(document.getElementById("page-data").textContent);
+}
+
+export class Live {
+  /**
+   * page: "mc" | "point" | "public"; onState(state) renders; onStatus(status) with
+   * status "connecting" | "online" | "offline" | "refused".
+   */
+  constructor({ page, pointId = null, initialState, onState, onStatus }) {
+    this.page = page;
+    this.pointId = pointId;
+    this.onState = onState;
+    this.onStatus = onStatus;
+    this.clock = new ServerClock();
+    this.state = null;
+    this.status = "connecting";
+    this.acceptAnyVersion = true;
+    if (initialState) this.start(initialState);
+  }
+
+  /** Show the state embedded in the page, before the connection is up. */
+  start(initialState) {
+    sampleNavigation(this.clock, initialState.server_time);
+    this.deliver(initialState);
+  }
+
+  /** Open the Socket.IO connection. */
+  connect() {
+    const auth =
+      this.page === "mc" ? { page: "mc" }
+      : this.page === "point" ? { page: "point", point_id: this.pointId }
+      : { page: "public" };
+    const socket = window.io({
+      auth,
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+    });
+    this.socket = socket;
+    socket.on("connect", () => {
+      this.acceptAnyVersion = true; // the full state follows; take it even if older
+      this.setStatus("online");
+    });
+    socket.on("disconnect", (reason) => {
+      this.setStatus("offline");
+      // The server closed us on purpose (e.g. it restarted): the client won't retry alone.
+      if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+    });
+    socket.on("connect_error", (error) => {
+      const kind = error && error.data && error.data.kind;
+      if (kind === "unauthenticated" || kind === "forbidden") {
+        this.setStatus("refused");
+      } else {
+        this.setStatus("offline");
+        if (!socket.active) setTimeout(() => socket.connect(), 2000);
+      }
+    });
+    socket.on("state", (state) => {
+      this.clock.sample(state.server_time);
+      this.deliver(state);
+    });
+    return this;
+  }
+
+  setStatus(status) {
+    if (this.status === status) return;
+    this.status = status;
+    this.onStatus(status);
+  }
+
+  /** Show a state unless a newer one is already shown. */
+  deliver(state) {
+    const shown = this.state;
+    const sameEvent = shown && shown.event.slug === state.event.slug;
+    if (shown && sameEvent && state.version < shown.version && !this.acceptAnyVersion) return;
+    this.acceptAnyVersion = false;
+    this.state = state;
+    this.onState(state);
+  }
+
+  /**
+   * Emit an action and resolve with its answer: {ok: true, state} or
+   * {ok: false, error, kind}. Never rejects; "offline" and "timeout" are kinds too.
+   */
+  act(name, payload = {}) {
+    return new Promise((resolve) => {
+      const socket = this.socket;
+      if (!socket || !socket.connected) {
+        resolve({ ok: false, kind: "offline", error: "not connected" });
+        return;
+      }
+      const sentAt = localNow();
+      socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (error, answer) => {
+        if (error) {
+          resolve({ ok: false, kind: "timeout", error: "no answer from the server" });
+          return;
+        }
+        const result = answer && typeof answer === "object" ? answer : { ok: false, kind: "invalid" };
+        if (result.state) {
+          this.clock.sample(result.state.server_time, sentAt);
+          this.deliver(result.state);
+        }
+        resolve(result);
+      });
+    });
+  }
+}
+
+/** Return the sentence to show for a refused action, in the page's language. */
+export function errorText(t, result) {
+  const known = ["offline", "timeout", "stale", "conflict", "invalid", "forbidden",
+    "unauthenticated", "not_found", "too_large", "rate_limited"];
+  const kind = known.includes(result.kind) ? result.kind : "other";
+  const summary = t(`error.${kind}`);
+  // The server's own sentence says exactly what was wrong (English, technical): add it
+  // for input errors, where it names the field.
+  return kind === "invalid" && result.error ? `${summary} (${result.error})` : summary;
+}
+
+/** Keep a connection pill (#conn) in step with the live status. */
+export function renderConnection(element, t, status) {
+  element.dataset.state = status;
+  element.querySelector(".conn-text").textContent = t(`conn.${status}`);
+}
+
+/** Call fn now and at every turn of the server clock's second. */
+export function everySecond(clock, fn) {
+  const tick = () => {
+    fn();
+    setTimeout(tick, 1000 - (clock.now() % 1000) + 5);
+  };
+  tick();
+}
