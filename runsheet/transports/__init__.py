@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, calendar
+from . import api, calendar, pages
 from .errors import register_error_handlers
 from .sockets import init_sockets
 
@@ -16,3 +16,4 @@ def register_transports(app: Flask) -> None:
     app.register_blueprint(api.health)
     init_sockets(app)
     app.register_blueprint(calendar.bp)
+    app.register_blueprint(pages.bp)
