@@ -141,6 +141,8 @@ def send_message():  # noqa: ANN201
 def ack_message(message_id: int):  # noqa: ANN201
     """Mark a message as read by the calling point."""
     payload = json_payload()
+    if payload.get("message_id", message_id) != message_id:
+        raise InvalidInput("message_id: does not match the message in the URL", field="message_id")
     payload["message_id"] = message_id
     return perform("ack_message", payload)
 
