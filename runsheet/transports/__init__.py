@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, calendar, pages
+from . import api, calendar, openapi, pages
 from .errors import register_error_handlers
 from .sockets import init_sockets
 
@@ -14,6 +14,7 @@ def register_transports(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
+    app.register_blueprint(openapi.bp)
     init_sockets(app)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
