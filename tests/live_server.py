@@ -2,28 +2,37 @@
 
 ``serve`` runs the app (threading mode, Werkzeug's server, a free port) in a thread of the
 test process, so a test can also act through the app's services directly, as the CLI
-would. ``SocketUser`` is a python-socketio client over WebSocket that records every
-``state`` it receives and reads like the people on the day: ``mc.advance()``,
-``ward.check_in()``. ``Crowd`` connects many of them at once and closes them afterwards.
+would; ``serve_command`` runs ``runsheet serve`` (eventlet) as a subprocess.
+``SocketUser`` is a python-socketio client over WebSocket that records every ``state`` it
+receives and reads like the people on the day: ``mc.advance()``, ``ward.check_in()``.
+``Crowd`` connects many of them at once and closes them afterwards.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import engineio
+import requests
 import socketio
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from runsheet.transports.sockets import stop_sockets
-from tests.conftest import make_app, tokens_of
+from tests.conftest import SECRET, make_app, tokens_of
 
 WAIT_SECONDS = 15  # the longest a test waits for something before it fails
 
@@ -73,6 +82,92 @@ def serve(database_url: str, **config: Any) -> Iterator[LiveServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=WAIT_SECONDS)
+
+
+@dataclass
+class ServedProcess:
+    """``runsheet serve`` running as a subprocess on a real port."""
+
+    url: str
+    tokens: dict[str, str]
+    process: subprocess.Popen
+    log: Path
+
+    def version(self) -> int:
+        """Return the version of the state the server reports."""
+        return requests.get(f"{self.url}/api/v1/state", timeout=WAIT_SECONDS).json()["version"]
+
+    def point_ids(self) -> list[str]:
+        """Return the ids of the connection points (those with a token)."""
+        return [role for role in self.tokens if role != "mc"]
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve_command(folder: Path, **environment: str) -> Iterator[ServedProcess]:
+    """Run ``runsheet serve`` on a fresh SQLite database until the generator is closed."""
+    runsheet = shutil.which("runsheet", path=str(Path(sys.executable).parent))
+    assert runsheet, "the runsheet command is not installed next to this Python"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "RUNSHEET_DATABASE_URL": f"sqlite:///{folder / 'runsheet.sqlite3'}",
+        "RUNSHEET_SECRET_KEY": SECRET,
+        "RUNSHEET_BASE_URL": url,
+        "RUNSHEET_PRESENCE_GRACE_SECONDS": "1",
+        **environment,
+    }
+    env.pop("RUNSHEET_ASYNC_MODE", None)  # `runsheet serve` then uses eventlet
+    log = folder / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [runsheet, "serve", "--port", str(port)],
+            env=env,
+            cwd=folder,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(url, process, log)
+        links = json.loads(
+            subprocess.run(
+                [runsheet, "links", "--json"], env=env, cwd=folder, check=True, capture_output=True
+            ).stdout
+        )
+        tokens = {"mc": _token(links["mc"])}
+        tokens |= {pid: _token(link) for pid, link in links["points"].items()}
+        yield ServedProcess(url, tokens, process, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"runsheet serve stopped:\n{log.read_text()}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"runsheet serve did not answer within 60 s:\n{log.read_text()}")
+
+
+def _token(link: str) -> str:
+    return link.split("?token=", 1)[1]
 
 
 class _InOrderEngineIOClient(engineio.Client):
@@ -275,7 +370,7 @@ def _maybe(**values: Any) -> dict[str, Any]:
 class Crowd:
     """Everyone connected to one live server in a test; closed at the end of the test."""
 
-    server: LiveServer
+    server: LiveServer | ServedProcess
     users: list[SocketUser] = field(default_factory=list)
 
     def user(
@@ -312,3 +407,48 @@ class Crowd:
         for user in self.users:
             if user.connected:
                 user.leave()
+
+
+def point_of(state: dict[str, Any], point_id: str) -> dict[str, Any]:
+    """Return a point's entry in a state."""
+    return next(point for point in state["points"] if point["id"] == point_id)
+
+
+def everyone_follows_the_ceremony(crowd: Crowd, viewers: int = 50) -> list[SocketUser]:
+    """Run the ceremony with every point and ``viewers`` viewers; check what each one saw.
+
+    The MC, every point and the viewers connect; each point checks in and everyone sees
+    the board change; the MC presses Next through the whole programme and everyone
+    receives each new state, with the right version, in order. Returns everyone.
+    """
+    server = crowd.server
+    mc = crowd.mc()
+    points = crowd.connect_all(
+        crowd.user({"token": server.tokens[pid]}, name=pid) for pid in server.point_ids()
+    )
+    audience = crowd.connect_all(crowd.user(name=f"viewer {n}") for n in range(viewers))
+    everyone = [mc, *points, *audience]
+    for user in everyone:
+        user.wait_for(lambda state: all(p["online"] for p in state["points"]))
+
+    for point in points:
+        ack = point.check_in(by=f"Kỹ thuật viên {point.name}", present=30)
+        assert ack["ok"], ack
+        for user in everyone:
+            seen = point_of(user.wait_for_version(ack["state"]["version"]), point.name)
+            assert seen["checked_in_by"] == f"Kỹ thuật viên {point.name}", user
+    for user in everyone:
+        assert all(p["checked_in_at"] for p in user.state["points"]), user
+
+    agenda = [item["id"] for item in mc.state["agenda"]]
+    received_before = {user: len(user.states) for user in everyone}
+    acks = [mc.advance(expected_version=mc.state["version"]) for _ in agenda]
+    assert all(ack["ok"] for ack in acks), acks
+    versions = [ack["state"]["version"] for ack in acks]
+    assert versions == list(range(versions[0], versions[0] + len(agenda)))
+    for user in everyone:
+        user.wait_for_version(versions[-1])
+        pushed = user.states[received_before[user] :]
+        assert [state["version"] for state in pushed] == versions, user
+        assert [state["current_item_id"] for state in pushed] == agenda, user
+    return everyone
