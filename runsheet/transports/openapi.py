@@ -123,8 +123,9 @@ CALENDAR_FEEDS = (
     ("/calendar/week.ics", "get_week_calendar", "The week's activities and deadlines"),
 )
 
-# What each payload field means, for people reading the document.
-FIELD_NOTES = {
+# What each payload field means, for people reading the document; an (action, field) key
+# is for a field whose meaning depends on the action.
+FIELD_NOTES: dict[str | tuple[str, str], str] = {
     "expected_version": (
         "The state version the caller was looking at. The action is refused (409, kind "
         "`stale`, with the current state) when the part of the state it acts on changed since."
@@ -134,8 +135,9 @@ FIELD_NOTES = {
     "by": "The person on duty at the point; must not be blank.",
     "present": "How many people are present at the point.",
     "note": "A free note.",
-    "kind": "What is wrong.",
-    "text": "What is wrong, in words; required when kind is `other`.",
+    ("trouble", "kind"): "What is wrong.",
+    ("trouble", "text"): "What is wrong, in words; must not be blank when kind is `other`.",
+    ("message", "text"): "The message; must not be blank.",
     "clear": "`true` clears the point's problem instead of reporting one.",
     "to": "The point the message is for; null or left out: every point.",
     "message_id": "The id of a message meant for the calling point.",
@@ -146,6 +148,8 @@ FIELD_NOTES = {
 # Rules the domain applies on top of a field's shape that JSON Schema can state.
 FIELD_RULES = {
     ("trouble", "kind"): {"enum": list(TROUBLE_KINDS)},
+    ("checkin", "by"): {"pattern": r"\S"},  # not blank
+    ("message", "text"): {"pattern": r"\S"},
 }
 
 TEXT: Schema = {"type": "string"}
@@ -393,8 +397,8 @@ def _path_parameter(action: Action, name: str, field: Field, plan: Plan | None) 
     if examples:
         schema["examples"] = examples
     parameter: Schema = {"name": name, "in": "path", "required": True, "schema": schema}
-    if name in FIELD_NOTES:
-        parameter["description"] = FIELD_NOTES[name]
+    if "description" in schema:
+        parameter["description"] = schema.pop("description")
     return parameter
 
 
@@ -425,9 +429,14 @@ def _field_schema(action: Action, name: str, field: Field) -> Schema:
     if field.nullable:
         schema["type"] = [schema["type"], "null"]
     schema.update(FIELD_RULES.get((action.name, name), {}))
-    if name in FIELD_NOTES:
-        schema["description"] = FIELD_NOTES[name]
+    note = _note(action, name)
+    if note:
+        schema["description"] = note
     return schema
+
+
+def _note(action: Action, name: str) -> str | None:
+    return FIELD_NOTES.get((action.name, name)) or FIELD_NOTES.get(name)
 
 
 # -- schemas ---------------------------------------------------------------------------------
