@@ -232,6 +232,10 @@ def main() -> None:
                 },
             )
             at(clock, "08:29")
+            # A second roll call, open while the pages are photographed.
+            act(app, mc, "roll_call", {"seconds": 300})
+            for point_id in online[:6]:
+                act(app, Actor("point", point_id), "roll_call", {})
 
             shoot(browser, links.public, args.out / "public-phone.png", PHONE)
             shoot(browser, links.public, args.out / "public-desktop.png", DESKTOP)
