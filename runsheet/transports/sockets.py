@@ -150,7 +150,6 @@ class Client:
 
     actor: Actor
     token: str | None
-    event_id: int
     throttle: EventThrottle
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -196,10 +195,10 @@ class LiveSockets:
             settings["SOCKET_EVENT_BURST"],
             settings["SOCKET_PATIENCE"],
         )
-        with self._clients_lock:
-            self.clients[sid] = Client(actor, token, current.event_id, throttle)
         self.start()
         self._greet(sid, actor)
+        with self._clients_lock:
+            self.clients[sid] = Client(actor, token, throttle)
         if actor.role == "point":
             try:
                 self.presence.page_connected(sid, current.event_id, actor.point_id)
@@ -460,6 +459,11 @@ def init_sockets(app: Flask) -> None:
     live = LiveSockets(app, socketio.server)
     app.extensions[EXTENSION] = live
     live.services.ceremony.subscribe(live.broadcast)
+
+
+def start_sockets(app: Flask) -> None:
+    """Start the app's socket heartbeat now rather than at the first connection (serving)."""
+    app.extensions[EXTENSION].start()
 
 
 def stop_sockets(app: Flask) -> None:
