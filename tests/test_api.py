@@ -739,3 +739,59 @@ def test_health_is_ok_when_the_service_can_serve(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json()["status"] == "ok"
+
+
+# -- order of checks and item status after going back ---------------------------------------
+
+
+def test_a_caller_without_a_token_hears_401_before_any_word_on_its_body(client, anonymous):
+    body = refused(
+        client,
+        lambda: anonymous.post(
+            "/points/thoi-an/checkin", data="{not json", content_type="application/json"
+        ),
+        401,
+    )
+    assert body["kind"] == "unauthenticated"
+
+
+def test_a_point_sending_a_bad_body_to_an_mc_action_hears_403(client, ward):
+    body = refused(client, lambda: ward.post("/goto/khong-co", {"expected_version": "x"}), 403)
+    assert body["kind"] == "forbidden"
+
+
+def test_an_item_the_mc_went_back_over_is_pending_again(mc):
+    mc.advance()
+    mc.advance()
+    state = mc.back().get_json()
+    first, second = state["agenda"][0], state["agenda"][1]
+    assert first["status"] == "live"
+    assert second["status"] == "pending"
+    assert len(second["spans"]) == 1  # its earlier span is kept
+    assert state["next_item_id"] == second["id"]
+
+    state = mc.back().get_json()
+    assert state["phase"] == "not_started"
+    assert [i["status"] for i in state["agenda"]] == ["pending"] * 7
+
+
+def test_items_skipped_by_a_jump_stay_pending_and_shown_ones_are_done_at_the_end(mc):
+    mc.advance()
+    mc.goto("phat-bieu-nguoi-hoc")
+    state = mc.finish().get_json()
+    statuses = {i["id"]: i["status"] for i in state["agenda"]}
+    assert statuses["tuyen-bo-ly-do"] == "done"
+    assert statuses["phat-bieu-nguoi-hoc"] == "done"
+    assert statuses["dien-van-khai-mac"] == "pending"
+
+
+def test_an_answer_to_a_roll_call_that_is_over_is_refused(client, mc, ward):
+    mc.post("/roll-call", {"seconds": 30})
+    mc.post("/roll-call", {"seconds": 30})
+    body = refused(client, lambda: ward.post("/roll-call", {"roll_call_id": 1}), 409)
+    assert "roll call 2 is open" in body["error"]
+    assert ward.post("/roll-call", {"roll_call_id": 2}).status_code == 200
+
+
+def test_an_expected_version_beyond_json_integers_is_refused_by_name(client, mc):
+    refused(client, lambda: mc.advance(expected_version=2**60), 400, field="expected_version")

@@ -320,12 +320,16 @@ class Ceremony:
         self._changed(now)
         return roll_call
 
-    def answer_roll_call(self, point_id: str, now: datetime) -> None:
-        """Record a point's answer to the open roll call."""
+    def answer_roll_call(
+        self, point_id: str, now: datetime, roll_call_id: int | None = None
+    ) -> None:
+        """Record a point's answer to the open roll call (the one named, if named)."""
         self._point(point_id)
         roll_call = self.state.roll_call
         if roll_call is None or now > roll_call.closes_at:
             raise Conflict("there is no open roll call")
+        if roll_call_id is not None and roll_call_id != roll_call.id:
+            raise Conflict(f"roll call {roll_call_id} is over; roll call {roll_call.id} is open")
         if point_id in roll_call.answers:
             return
         roll_call.answers[point_id] = now

@@ -17,7 +17,8 @@ from ..domain.errors import Forbidden, InvalidInput, Unauthenticated
 from .payloads import Field
 from .tokens import Actor
 
-VERSION = Field(int, minimum=0, nullable=True)
+# Versions stay within the integers every JSON client can represent exactly.
+VERSION = Field(int, minimum=0, maximum=2**53, nullable=True)
 POINT_ID = Field(str, max_length=100)
 
 Apply = Callable[[Ceremony, Actor, dict[str, Any], datetime], None]
@@ -33,12 +34,16 @@ class Action:
     apply: Apply
     own_point_only: bool = True  # a point may act only on itself
 
-    def authorize(self, actor: Actor, args: dict[str, Any]) -> None:
-        """Raise unless ``actor`` may perform this action with these arguments."""
+    def admit(self, actor: Actor) -> None:
+        """Raise unless ``actor``'s role may perform this action at all."""
         if actor.role == "public":
             raise Unauthenticated(f"{self.name}: needs a token")
         if actor.role not in self.roles:
             raise Forbidden(f"{self.name}: not allowed for {actor.label}")
+
+    def authorize(self, actor: Actor, args: dict[str, Any]) -> None:
+        """Raise unless ``actor`` may perform this action on what ``args`` names."""
+        self.admit(actor)
         if actor.role == "point" and self.own_point_only:
             target = args.get("point_id")
             if target is not None and target != actor.point_id:
@@ -103,7 +108,7 @@ def _roll_call(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: date
     if actor.role == "mc":
         ceremony.start_roll_call(args.get("seconds", 60), now)
     else:
-        ceremony.answer_roll_call(actor.point_id, now)
+        ceremony.answer_roll_call(actor.point_id, now, args.get("roll_call_id"))
 
 
 MC = frozenset({"mc"})

@@ -100,6 +100,7 @@ class CeremonyService:
         action = ACTIONS.get(name)
         if action is None:
             raise NotFound(f"there is no action named {name!r}", field="action")
+        action.admit(actor)  # a wrong role hears 401/403 before any word on its payload
         args = parse_payload(payload, action.fields)
         action.authorize(actor, args)
         return self.change(lambda ceremony, now: action.apply(ceremony, actor, args, now))

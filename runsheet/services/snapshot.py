@@ -83,12 +83,6 @@ def _next_item_id(plan: Plan, state: CeremonyState) -> str | None:
 def _agenda_item(plan: Plan, state: CeremonyState, slot) -> dict[str, Any]:  # noqa: ANN001
     item = slot.item
     spans = state.spans.get(item.id, [])
-    if state.current_item_id == item.id:
-        status = "live"
-    elif spans:
-        status = "done"
-    else:
-        status = "pending"
     last = spans[-1] if spans else None
     return {
         "id": item.id,
@@ -100,7 +94,7 @@ def _agenda_item(plan: Plan, state: CeremonyState, slot) -> dict[str, Any]:  # n
         "planned_end": _iso(slot.end, plan),
         "planned_minutes": item.planned_minutes,
         "minutes_estimated": item.minutes_estimated,
-        "status": status,
+        "status": _status(plan, state, item.id, shown=bool(spans)),
         "started_at": _iso(last.started_at, plan) if last else None,
         "ended_at": _iso(last.ended_at, plan) if last else None,
         "spans": [
@@ -108,6 +102,18 @@ def _agenda_item(plan: Plan, state: CeremonyState, slot) -> dict[str, Any]:  # n
             for s in spans
         ],
     }
+
+
+def _status(plan: Plan, state: CeremonyState, item_id: str, shown: bool) -> str:
+    """Return live, done (shown and behind the ceremony's position) or pending."""
+    if state.current_item_id == item_id:
+        return "live"
+    if not shown or state.phase == "not_started":
+        return "pending"  # never shown, or coming again after the MC went back
+    if state.phase == "finished":
+        return "done"
+    behind = plan.item_index(item_id) < plan.item_index(state.current_item_id)
+    return "done" if behind else "pending"
 
 
 def _point(plan: Plan, status: PointStatus, point) -> dict[str, Any]:  # noqa: ANN001

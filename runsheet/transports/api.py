@@ -40,25 +40,27 @@ def json_payload() -> dict[str, Any]:
     return payload
 
 
-def perform(name: str, payload: dict[str, Any] | None = None):  # noqa: ANN201
-    """Run an action for the caller and answer with the new state (or the error)."""
+def perform(name: str, **from_url: Any):  # noqa: ANN201
+    """Run an action for the caller and answer with the new state (or the error).
+
+    The caller is identified before the body is read, so a request without a valid token
+    is refused with 401 whatever its body. Values in the URL (an item or point id) go into
+    the payload; a body naming another one is refused.
+    """
     actor = api_actor()
+    payload = json_payload()
+    for field, value in from_url.items():
+        if payload.get(field, value) != value:
+            raise InvalidInput(f"{field}: does not match the one in the URL", field=field)
+        payload[field] = value
     ceremony = services().ceremony
     try:
-        current = ceremony.perform(actor, name, payload if payload is not None else json_payload())
+        current = ceremony.perform(actor, name, payload)
     except StaleVersion as stale:
         body = error_body(stale)
         body["state"] = state_body(actor, ceremony.current())
         return error_response(status_of(stale), **body)
     return jsonify(state_body(actor, current))
-
-
-def _with_point(point_id: str) -> dict[str, Any]:
-    payload = json_payload()
-    if payload.get("point_id", point_id) != point_id:
-        raise InvalidInput("point_id: does not match the point in the URL", field="point_id")
-    payload["point_id"] = point_id
-    return payload
 
 
 @bp.get("/state")
@@ -105,30 +107,26 @@ def reset():  # noqa: ANN201
 @bp.post("/goto/<item_id>")
 def goto(item_id: str):  # noqa: ANN201
     """Make the named item live."""
-    payload = json_payload()
-    if payload.get("item_id", item_id) != item_id:
-        raise InvalidInput("item_id: does not match the item in the URL", field="item_id")
-    payload["item_id"] = item_id
-    return perform("goto", payload)
+    return perform("goto", item_id=item_id)
 
 
 @bp.post("/points/<point_id>/checkin")
 def checkin(point_id: str):  # noqa: ANN201
     """Confirm a point's connection."""
-    return perform("checkin", _with_point(point_id))
+    return perform("checkin", point_id=point_id)
 
 
 @bp.post("/points/<point_id>/trouble")
 def report_trouble(point_id: str):  # noqa: ANN201
     """Report a problem at a point."""
-    return perform("trouble", _with_point(point_id))
+    return perform("trouble", point_id=point_id)
 
 
 @bp.delete("/points/<point_id>/trouble")
 @bp.post("/points/<point_id>/trouble/clear")
 def clear_trouble(point_id: str):  # noqa: ANN201
     """Clear a point's problem."""
-    return perform("clear_trouble", _with_point(point_id))
+    return perform("clear_trouble", point_id=point_id)
 
 
 @bp.post("/messages")
@@ -140,11 +138,7 @@ def send_message():  # noqa: ANN201
 @bp.post("/messages/<int:message_id>/ack")
 def ack_message(message_id: int):  # noqa: ANN201
     """Mark a message as read by the calling point."""
-    payload = json_payload()
-    if payload.get("message_id", message_id) != message_id:
-        raise InvalidInput("message_id: does not match the message in the URL", field="message_id")
-    payload["message_id"] = message_id
-    return perform("ack_message", payload)
+    return perform("ack_message", message_id=message_id)
 
 
 @bp.post("/roll-call")
