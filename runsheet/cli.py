@@ -87,9 +87,17 @@ def _install(svc, plan_path: str, activate: bool):  # noqa: ANN001, ANN202
         _fail(f"the plan file has problems:\n{error}")
     installed = install_plan(svc.store, plan, svc.secret_key, utc_now(), activate=activate)
     if activate:
-        # Tell connected screens at once when a server shares this database.
-        svc.ceremony.current()
+        _announce(svc)
     return installed
+
+
+def _announce(svc) -> None:  # noqa: ANN001
+    """Tell connected screens about a change made here, through the message queue if any.
+
+    Without a queue, a server sharing the database picks the change up by itself within a
+    heartbeat; with one, every process publishes its own changes.
+    """
+    svc.ceremony.publish(svc.ceremony.current())
 
 
 @cli.command()
@@ -135,6 +143,7 @@ def activate(slug: str) -> None:
     stored = _event(svc, slug)
     with svc.store.transaction() as conn:
         svc.store.activate(conn, stored.id)
+    _announce(svc)
     click.echo(f"Active event: {slug}")
 
 
@@ -238,7 +247,10 @@ def invites(out_dir: Path, cancel: bool) -> None:
 )
 def serve(host: str, port: int) -> None:
     """Serve the ceremony (eventlet unless RUNSHEET_ASYNC_MODE says otherwise)."""
+    import signal
+
     from .extensions import socketio
+    from .transports.sockets import start_sockets, stop_sockets
 
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     os.environ.setdefault("RUNSHEET_BASE_URL", f"http://{public_host}:{port}")
@@ -251,4 +263,12 @@ def serve(host: str, port: int) -> None:
         options["max_size"] = app.config["MAX_CONNECTIONS"]
     else:
         options["allow_unsafe_werkzeug"] = True
-    socketio.run(app, **options)
+    # SIGTERM (a process manager stopping us) ends the server like Ctrl-C, so that this
+    # process records that its pages left instead of leaving them "online" until the grace
+    # period of a dead process runs out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    start_sockets(app)
+    try:
+        socketio.run(app, **options)
+    finally:
+        stop_sockets(app)
