@@ -61,6 +61,7 @@ function online() {
 function renderCheckin(state) {
   const { t, fmt } = ctx;
   const point = me(state);
+  if (!point) return; // the plan was reloaded without this point; the server drops the page
   const confirmed = Boolean(point && point.checked_in_at);
   show(el.formWrap, !confirmed || editing);
   show(el.connected, confirmed && !editing);
@@ -152,7 +153,9 @@ function renderElapsed() {
 
 function renderTrouble(state) {
   const { t, fmt } = ctx;
-  const trouble = me(state).trouble;
+  const point = me(state);
+  if (!point) return;
+  const trouble = point.trouble;
   show(el.troubleActive, Boolean(trouble));
   show(el.troubleHint, !trouble);
   if (trouble) {
