@@ -1,5 +1,7 @@
 // Times and durations as the pages show them, always in the event's time zone.
 
+const OTHER_DAY_SECONDS = 6 * 3600;
+
 /** Return formatters for a language ("vi" or "en") and an IANA time zone. */
 export function makeFormat(lang, timeZone, t) {
   const locale = lang === "vi" ? "vi-VN" : "en-GB";
@@ -18,6 +20,12 @@ export function makeFormat(lang, timeZone, t) {
     clock: (value) => (value == null ? "" : hms.format(toDate(value))),
     /** "01/10/2021" */
     date: (value) => (value == null ? "" : day.format(toDate(value))),
+    /** "08:05", or "08:05 · 02/10/2021" when that is not the day of `reference`. */
+    timeOn(value, reference) {
+      if (value == null) return "";
+      const same = day.format(toDate(value)) === day.format(toDate(reference));
+      return same ? hm.format(toDate(value)) : `${hm.format(toDate(value))} · ${day.format(toDate(value))}`;
+    },
     /** "4:05" or "1:02:03" for a number of seconds (sign dropped). */
     duration(seconds) {
       const total = Math.floor(Math.abs(seconds));
@@ -31,6 +39,8 @@ export function makeFormat(lang, timeZone, t) {
     overUnder(seconds) {
       if (seconds == null) return "";
       if (Math.abs(seconds) < 30) return t("timing.on_time");
+      // Hours away from the plan: a rehearsal on another day, not a ceremony running late.
+      if (Math.abs(seconds) >= OTHER_DAY_SECONDS) return t("timing.other_day");
       const amount = this.duration(seconds);
       return seconds > 0 ? t("timing.late", { amount }) : t("timing.early", { amount });
     },

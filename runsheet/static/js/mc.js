@@ -106,9 +106,11 @@ function renderTimers() {
     el.bar.style.width = "0%";
   }
   setText(el.overUnder, fmt.overUnder(timing.overUnder));
-  setData(el.overUnder, "sign", timing.overUnder >= 30 ? "late" : timing.overUnder <= -30 ? "early" : "on");
-  setText(el.projectedEnd, fmt.time(timing.projectedEnd));
-  setText(el.plannedEnd, fmt.time(timing.plannedEnd));
+  const sign = Math.abs(timing.overUnder) >= 6 * 3600 ? "other-day"
+    : timing.overUnder >= 30 ? "late" : timing.overUnder <= -30 ? "early" : "on";
+  setData(el.overUnder, "sign", sign);
+  setText(el.projectedEnd, fmt.timeOn(timing.projectedEnd, timing.plannedEnd));
+  setText(el.plannedEnd, fmt.timeOn(timing.plannedEnd, timing.projectedEnd));
 }
 
 function renderRunsheet(state) {
