@@ -494,6 +494,30 @@ def test_after_the_finish_over_under_compares_the_actual_end_with_the_plan(cerem
     assert timing.over_under_seconds == -15 * 60
 
 
+def test_over_under_splits_into_the_start_delay_and_the_programme_drift(ceremony, clock):
+    ceremony.advance(clock.advance(minutes=2))  # started 2 minutes late
+    timing = ceremony.timing(clock.advance(minutes=15))  # the 10-minute item is 5 over
+    assert timing.start_delay_seconds == 2 * 60
+    assert timing.drift_seconds == 5 * 60
+    assert timing.over_under_seconds == 7 * 60
+
+
+def test_a_rehearsal_days_before_the_ceremony_shows_the_drift_of_its_programme(ceremony, clock):
+    rehearsal = clock.advance(days=-3)
+    ceremony.advance(rehearsal)
+    ceremony.advance(clock.advance(minutes=8))  # the 10-minute item took 8
+    ceremony.finish(clock.advance(minutes=50))  # the remaining 50 minutes took 50
+    timing = ceremony.timing(clock.advance(minutes=1))
+    assert timing.start_delay_seconds == -3 * 24 * 3600
+    assert timing.drift_seconds == -2 * 60
+    assert timing.over_under_seconds == -3 * 24 * 3600 - 2 * 60
+
+
+def test_before_the_start_there_is_no_delay_or_drift_yet(ceremony, clock):
+    timing = ceremony.timing(clock.advance(minutes=5))
+    assert timing.start_delay_seconds is None and timing.drift_seconds is None
+
+
 # -- check-ins and trouble ------------------------------------------------------------------
 
 

@@ -113,6 +113,11 @@ class Timing:
     over_under_seconds: float  # > 0: the ceremony will end late by this much
     projected_end: datetime
     planned_end: datetime
+    # Since the actual start: how far the programme runs over (> 0) or under its own planned
+    # durations, whenever it started. On the day, over/under = start delay + drift; for a
+    # rehearsal on another day only the drift means anything.
+    start_delay_seconds: float | None = None
+    drift_seconds: float | None = None
 
 
 def new_state(plan: Plan) -> CeremonyState:
@@ -341,13 +346,18 @@ class Ceremony:
         """Return elapsed vs planned for the live item and over/under for the ceremony."""
         plan, state = self.plan, self.state
         planned_end = plan.planned_end
-        if state.phase == "finished":
-            end = state.finished_at or now
-            return Timing(None, None, None, (end - planned_end).total_seconds(), end, planned_end)
+        planned_length = timedelta(minutes=plan.planned_minutes)
         if state.phase == "not_started":
-            projected_end = max(now, plan.event.starts_at) + timedelta(minutes=plan.planned_minutes)
+            projected_end = max(now, plan.event.starts_at) + planned_length
             over = (projected_end - planned_end).total_seconds()
             return Timing(None, None, None, over, projected_end, planned_end)
+        started_at = state.started_at or now
+        start_delay = (started_at - plan.event.starts_at).total_seconds()
+        if state.phase == "finished":
+            end = state.finished_at or now
+            over = (end - planned_end).total_seconds()
+            drift = (end - started_at - planned_length).total_seconds()
+            return Timing(None, None, None, over, end, planned_end, start_delay, drift)
         position = self._current_index()
         item = plan.agenda[position]
         elapsed = (now - self._current_span().started_at).total_seconds()
@@ -356,7 +366,17 @@ class Ceremony:
         remaining_after = sum(i.planned_minutes for i in plan.agenda[position + 1 :]) * 60.0
         projected_end = now + timedelta(seconds=remaining_here + remaining_after)
         over = (projected_end - planned_end).total_seconds()
-        return Timing(elapsed, planned, elapsed - planned, over, projected_end, planned_end)
+        drift = (projected_end - started_at - planned_length).total_seconds()
+        return Timing(
+            elapsed,
+            planned,
+            elapsed - planned,
+            over,
+            projected_end,
+            planned_end,
+            start_delay,
+            drift,
+        )
 
     # -- internals -----------------------------------------------------------------------
 

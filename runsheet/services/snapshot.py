@@ -50,6 +50,8 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> dict[str
             "item_planned_seconds": timing.item_planned_seconds,
             "item_over_seconds": timing.item_over_seconds,
             "over_under_seconds": timing.over_under_seconds,
+            "start_delay_seconds": timing.start_delay_seconds,
+            "drift_seconds": timing.drift_seconds,
             "projected_end": _iso(timing.projected_end, plan),
             "planned_end": _iso(timing.planned_end, plan),
         },

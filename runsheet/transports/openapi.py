@@ -509,6 +509,8 @@ def _state_schemas() -> dict[str, Schema]:
                 "item_planned_seconds": _or_null({"type": "number"}),
                 "item_over_seconds": _or_null({"type": "number"}),
                 "over_under_seconds": {"type": "number"},
+                "start_delay_seconds": _or_null({"type": "number"}),
+                "drift_seconds": _or_null({"type": "number"}),
                 "projected_end": MOMENT,
                 "planned_end": MOMENT,
             }

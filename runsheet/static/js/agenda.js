@@ -37,6 +37,7 @@ export function timingAt(state, nowMs) {
       elapsed: Math.max(0, elapsed),
       planned,
       overUnder: timing.over_under_seconds + extra,
+      drift: timing.drift_seconds + extra,
       projectedEnd: projectedEnd + extra * 1000,
       plannedEnd,
     };
@@ -48,6 +49,7 @@ export function timingAt(state, nowMs) {
       elapsed: null,
       planned: null,
       overUnder: timing.over_under_seconds + extra / 1000,
+      drift: null,
       projectedEnd: projectedEnd + extra,
       plannedEnd,
     };
@@ -56,6 +58,7 @@ export function timingAt(state, nowMs) {
     elapsed: null,
     planned: null,
     overUnder: timing.over_under_seconds,
+    drift: timing.drift_seconds,
     projectedEnd,
     plannedEnd,
   };

@@ -105,9 +105,14 @@ function renderTimers() {
     setData(el.timer, "over", "no");
     el.bar.style.width = "0%";
   }
-  setText(el.overUnder, fmt.overUnder(timing.overUnder));
-  const sign = Math.abs(timing.overUnder) >= 6 * 3600 ? "other-day"
-    : timing.overUnder >= 30 ? "late" : timing.overUnder <= -30 ? "early" : "on";
+  // On another day than planned (a rehearsal), over/under against the planned date means
+  // nothing; show how the programme runs against its own durations since it started.
+  const otherDay = Math.abs(timing.overUnder) >= 6 * 3600;
+  const shown = otherDay && timing.drift !== null ? timing.drift : timing.overUnder;
+  const text = fmt.overUnder(shown);
+  setText(el.overUnder, otherDay && timing.drift !== null ? t("timing.rehearsal", { amount: text }) : text);
+  const sign = otherDay && timing.drift === null ? "other-day"
+    : shown >= 30 ? "late" : shown <= -30 ? "early" : "on";
   setData(el.overUnder, "sign", sign);
   setText(el.projectedEnd, fmt.timeOn(timing.projectedEnd, timing.plannedEnd));
   setText(el.plannedEnd, fmt.timeOn(timing.plannedEnd, timing.projectedEnd));
