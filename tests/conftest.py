@@ -25,6 +25,23 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("RUNSHEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SECRET = "test-secret-key"
 
+# The stable ids of the built-in plan's 13 connection points (SPEC section 1), in order.
+POINT_IDS = [
+    "phong-hop-a",
+    "phong-hop-b",
+    "an-phu-dong",
+    "dong-hung-thuan",
+    "hiep-thanh",
+    "tan-chanh-hiep",
+    "tan-hung-thuan",
+    "tan-thoi-hiep",
+    "tan-thoi-nhat",
+    "thanh-loc",
+    "thanh-xuan",
+    "thoi-an",
+    "trung-my-tay",
+]
+
 
 class FrozenClock:
     """A clock that stands still until a test moves it."""

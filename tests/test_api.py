@@ -11,24 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from .conftest import Caller, FrozenClock, make_app, tokens_of
+from .conftest import POINT_IDS, Caller, FrozenClock, make_app, tokens_of
 
 FIRST, SECOND, LAST = "tuyen-bo-ly-do", "dien-van-khai-mac", "ket-thuc"
-POINT_IDS = [
-    "phong-hop-a",
-    "phong-hop-b",
-    "an-phu-dong",
-    "dong-hung-thuan",
-    "hiep-thanh",
-    "tan-chanh-hiep",
-    "tan-hung-thuan",
-    "tan-thoi-hiep",
-    "tan-thoi-nhat",
-    "thanh-loc",
-    "thanh-xuan",
-    "thoi-an",
-    "trung-my-tay",
-]
 
 
 def public_state(client) -> dict:  # noqa: ANN001

@@ -7,23 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from runsheet.plans import default_plan, dump_plan, parse_plan
 
-from .conftest import make_app
-
-POINT_IDS = [
-    "phong-hop-a",
-    "phong-hop-b",
-    "an-phu-dong",
-    "dong-hung-thuan",
-    "hiep-thanh",
-    "tan-chanh-hiep",
-    "tan-hung-thuan",
-    "tan-thoi-hiep",
-    "tan-thoi-nhat",
-    "thanh-loc",
-    "thanh-xuan",
-    "thoi-an",
-    "trung-my-tay",
-]
+from .conftest import POINT_IDS, make_app
 
 
 def _links(runner) -> dict:  # noqa: ANN001

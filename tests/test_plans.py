@@ -23,23 +23,10 @@ from runsheet.plans import (
     plan_to_dict,
 )
 
+from .conftest import POINT_IDS
+
 # --- the built-in plan: every fact of SPEC section 1 --------------------------------------
 
-POINT_IDS = [
-    "phong-hop-a",
-    "phong-hop-b",
-    "an-phu-dong",
-    "dong-hung-thuan",
-    "hiep-thanh",
-    "tan-chanh-hiep",
-    "tan-hung-thuan",
-    "tan-thoi-hiep",
-    "tan-thoi-nhat",
-    "thanh-loc",
-    "thanh-xuan",
-    "thoi-an",
-    "trung-my-tay",
-]
 WARD_NAMES = [
     "An Phú Đông",
     "Đông Hưng Thuận",
