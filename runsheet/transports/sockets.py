@@ -73,6 +73,7 @@ from .api import state_body
 from .auth import page_token
 from .errors import error_body
 from .presence import PresenceKeeper, heartbeat_interval
+from .queue import RedisQueue, StateMark, is_redis_url
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +223,8 @@ class LiveSockets:
             self.server.emit("session", {"role": actor.role, "point_id": actor.point_id}, to=sid)
             self.server.emit("state", self.body(actor, current), to=sid)
             self.server.enter_room(sid, room_of(actor))
+            if isinstance(self.server.manager, RedisQueue):
+                self.server.manager.greeted(room_of(actor), _mark(current))
 
     # -- events --------------------------------------------------------------------------
 
@@ -305,10 +308,8 @@ class LiveSockets:
         if sent is not None and sent[0] == current.event_id and sent[1] >= current.version:
             return  # this version, or a later one, has gone out already
         self._sent = (current.event_id, current.version)
-        actors = [PUBLIC, Actor("mc")]
-        actors += [Actor("point", point.id) for point in current.plan.points]
         # One encoding per role: the Socket.IO server encodes an emit once for its room.
-        for actor in actors:
+        for actor in _audiences(current):
             self.server.emit("state", self.body(actor, current), to=room_of(actor))
 
     # -- the heartbeat -------------------------------------------------------------------
@@ -350,6 +351,19 @@ class LiveSockets:
             # queue every process publishes its own changes, so nothing is missed.
             with self._send_lock:
                 self._broadcast(current)
+        elif isinstance(self.server.manager, RedisQueue):
+            # A change the queue lost (Redis restarting) reaches this process's clients here.
+            self._catch_up(self.server.manager, current)
+
+    def _catch_up(self, queue: RedisQueue, current: Current) -> None:
+        audiences = {room_of(actor): actor for actor in _audiences(current)}
+
+        def send(room: str) -> None:
+            body = self.body(audiences[room], current)
+            self.server.emit("state", body, to=room, ignore_queue=True)
+
+        with self._send_lock:
+            queue.catch_up(_mark(current), audiences, send)
 
     def _drop_revoked(self, event_id: int) -> None:
         with self._clients_lock:
@@ -366,6 +380,16 @@ class LiveSockets:
                     verdicts[client.token] = False
             if not verdicts[client.token]:
                 self.server.disconnect(sid)
+
+
+def _audiences(current: Current) -> list[Actor]:
+    """Return one actor of each role that receives its own variant of the state."""
+    actors = [PUBLIC, Actor("mc")]
+    return actors + [Actor("point", point.id) for point in current.plan.points]
+
+
+def _mark(current: Current) -> StateMark:
+    return StateMark(current.plan.event.slug, current.version)
 
 
 def _credentials(auth: Any) -> tuple[str | None, Actor | None]:
@@ -446,11 +470,17 @@ def init_sockets(app: Flask) -> None:
     # The extension keeps options between ``init_app`` calls; a client manager made for an
     # earlier app's message queue must not carry over to an app without one.
     socketio.server_options.pop("client_manager", None)
+    socketio.server_options.pop("message_queue", None)
     config = app.config
+    queue = config.get("MESSAGE_QUEUE")
+    # Redis gets a manager that knows what each room was sent, to catch up after an outage.
+    queue_option = {"client_manager": RedisQueue(queue)} if is_redis_url(queue) else {}
+    if queue and not queue_option:
+        queue_option = {"message_queue": queue}
     socketio.init_app(
         app,
         async_mode=config["ASYNC_MODE"],
-        message_queue=config.get("MESSAGE_QUEUE"),
+        **queue_option,
         cors_allowed_origins=allowed_origins(config.get("CORS_ALLOWED_ORIGINS")),
         max_http_buffer_size=config["MAX_CONTENT_LENGTH"],
         ping_interval=config.get("SOCKET_PING_INTERVAL", DEFAULTS["SOCKET_PING_INTERVAL"]),

@@ -1,0 +1,185 @@
+"""The message queue between processes (Redis pub/sub), and catching up on what it lost.
+
+Redis pub/sub hands a message only to the processes subscribed at that moment. While Redis
+restarts, a process's publish fails (python-socketio logs it and gives up) and the other
+processes' subscriptions are down until they subscribe again, so a change committed
+meanwhile reaches the clients of the process that made it and no others. Nothing is lost
+(the state is in the database) but those screens would stay behind until the next change.
+
+So every process notes the newest state each of its rooms was sent, whether it made the
+change itself or heard of it through the queue, and its heartbeat sends the database's
+current state to a room that has been behind it for a whole beat. That also covers a
+process that subscribed again only after a change went by. A client may then receive the
+same state twice; it ignores one whose version is not newer than the one it shows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+import socketio
+
+logger = logging.getLogger(__name__)
+
+# Seconds between attempts to subscribe again after Redis went away. python-socketio doubles
+# its wait up to a minute, which after a long outage leaves a process deaf for as long again.
+RESUBSCRIBE_SECONDS = 1.0
+
+# Options of the Redis client: an unreachable Redis must fail an attempt quickly.
+REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_keepalive": True}
+
+
+class StateMark(NamedTuple):
+    """Which state a room was sent: the event (its slug) and the state's version."""
+
+    event: str
+    version: int
+
+    def is_older_than(self, other: StateMark) -> bool:
+        """Say whether a room sent this state lacks ``other``."""
+        return self.event != other.event or self.version < other.version
+
+
+def is_redis_url(url: str | None) -> bool:
+    """Say whether ``url`` names a Redis (or Valkey) server."""
+    return bool(url) and urlsplit(url).scheme in ("redis", "rediss", "valkey", "valkeys")
+
+
+def channel_for(url: str) -> str:
+    """Return the pub/sub channel for a queue URL.
+
+    Pub/sub channels are shared by every database of a Redis server, so the channel carries
+    the URL's database number: installations given different numbers never hear each other.
+    """
+    database = urlsplit(url).path.strip("/") or "0"
+    return f"runsheet:{database}"
+
+
+def mark_of(state: Any) -> StateMark | None:
+    """Return the mark of a pushed state JSON, or None if it is not one."""
+    try:
+        return StateMark(state["event"]["slug"], int(state["version"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class RedisQueue(socketio.RedisManager):
+    """python-socketio's Redis manager, noting the newest state sent to each local room."""
+
+    name = "runsheet-redis"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, channel=channel_for(url), redis_options=dict(REDIS_OPTIONS))
+        self._sent: dict[str, StateMark] = {}  # room: newest state sent to it from here
+        self._behind: dict[str, StateMark] = {}  # room: state it lacked at the last look
+        # Held while a state is sent to local clients, so that the heartbeat never sends a
+        # room an older state than the queue just did.
+        self._lock = threading.RLock()
+        self._quiet_until = 0.0  # monotonic time before which publishing is not tried
+
+    # -- what each room got ------------------------------------------------------------
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        # Every emit to local clients passes here: those of this process and those heard
+        # through the queue.
+        with self._lock:
+            super()._handle_emit(message)
+            if message.get("event") == "state":
+                data = message.get("data")
+                mark = mark_of(data[0] if isinstance(data, list) and data else None)
+                if mark is not None:
+                    self._note(message.get("room"), mark)
+
+    def _note(self, rooms: str | list[str] | None, mark: StateMark) -> None:
+        for room in [rooms] if isinstance(rooms, str) else rooms or []:
+            sent = self._sent.get(room)
+            if sent is None or sent.is_older_than(mark):
+                self._sent[room] = mark
+
+    def greeted(self, room: str, mark: StateMark) -> None:
+        """Note that a client joined ``room`` with the state ``mark``.
+
+        A room nothing was broadcast to yet holds only greeted clients, so the first one
+        tells what the room has; later ones say nothing about the clients already there.
+        """
+        with self._lock:
+            self._sent.setdefault(room, mark)
+
+    def catch_up(
+        self, latest: StateMark, rooms: Iterable[str], send: Callable[[str], None]
+    ) -> list[str]:
+        """Call ``send(room)`` for each room still lacking the state it lacked a beat ago.
+
+        ``rooms`` are every room a state goes to; ``send`` must send the state marked
+        ``latest`` to the room's clients of this process only (``ignore_queue``): every
+        process catches up its own clients.
+        """
+        rooms = list(rooms)
+        with self._lock:
+            # Forget what other rooms (single clients, greeted) were sent.
+            self._sent = {room: self._sent[room] for room in rooms if room in self._sent}
+            lagging = []
+            for room in rooms:
+                sent, lacked = self._sent.get(room), self._behind.get(room)
+                if lacked is not None and (sent is None or sent.is_older_than(lacked)):
+                    lagging.append(room)
+            for room in lagging:
+                send(room)
+                self._sent[room] = latest
+            self._behind = {
+                room: latest
+                for room in rooms
+                if room in self._sent and self._sent[room].is_older_than(latest)
+            }
+        if lagging:
+            logger.warning(
+                "sent version %d to %d room(s) the message queue had not reached",
+                latest.version,
+                len(lagging),
+            )
+        return lagging
+
+    # -- talking to Redis ----------------------------------------------------------------
+
+    def _publish(self, data: Any) -> Any:
+        """Publish a message; after a failure, skip publishing for a moment.
+
+        The change is committed and this process's clients have it already; the other
+        processes catch up from the database. Trying Redis again for each of the next
+        emits would only hold up the action that made the change.
+        """
+        if time.monotonic() < self._quiet_until:
+            return None
+        for attempt in (1, 2):  # a connection Redis dropped fails once, then reconnects
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                return self.redis.publish(self.channel, self.json.dumps(data))
+            except Exception as error:  # noqa: BLE001 - any failure: Redis is not there
+                self.connected = False
+                if attempt == 2:
+                    self._quiet_until = time.monotonic() + RESUBSCRIBE_SECONDS
+                    logger.error("could not publish to the message queue (%s)", error)
+        return None
+
+    def _redis_listen_with_retries(self) -> Iterator[Mapping[str, Any]]:
+        """Yield the channel's messages; when Redis goes away, subscribe again each second."""
+        failures = 0
+        while True:
+            try:
+                self._redis_connect()
+                self.pubsub.subscribe(self.channel)
+                if failures:
+                    logger.warning("the message queue is back after %d attempt(s)", failures)
+                failures = 0
+                yield from self.pubsub.listen()
+            except Exception as error:  # noqa: BLE001 - whatever broke, subscribe again
+                if failures == 0:
+                    logger.error("lost the message queue (%s); subscribing again", error)
+                failures += 1
+                time.sleep(RESUBSCRIBE_SECONDS)
