@@ -465,6 +465,35 @@ def on_unknown_event(name: Any, *args: Any) -> dict[str, Any]:
     return _live().handle(request.sid, name, args)
 
 
+# A client event named "connect" or "disconnect" would reach the handlers of the connection
+# itself (registering the client again under another role, or forgetting it while it stays
+# connected), one named "*" reaches the catch-all handler with its arguments shifted, and one
+# whose name is not text can break python-socketio's lookup of a handler. Such events are
+# passed on under this name instead, with their own name as the first argument.
+ODD_EVENT = "runsheet:odd-event"
+HOOK_NAMES = frozenset({"connect", "disconnect", "*", ODD_EVENT})
+
+
+@socketio.on(ODD_EVENT)
+def on_odd_event(name: Any = None, *args: Any) -> dict[str, Any]:
+    """Answer an event named like a hook, or not named by text, as an unknown event."""
+    return _live().handle(request.sid, name, args)
+
+
+def guard_event_names(server: Any) -> None:
+    """Make ``server`` hand events named like its hooks to ``on_odd_event`` instead."""
+    dispatch = server._handle_event  # python-socketio's entry point for client events
+
+    def handle_event(eio_sid: str, namespace: str, ack_id: Any, data: Any) -> Any:
+        if not isinstance(data, list) or not data:
+            data = [ODD_EVENT, None]
+        elif not isinstance(data[0], str) or data[0] in HOOK_NAMES:
+            data = [ODD_EVENT, *data]
+        return dispatch(eio_sid, namespace, ack_id, data)
+
+    server._handle_event = handle_event
+
+
 def init_sockets(app: Flask) -> None:
     """Bind Socket.IO to ``app`` and broadcast every committed change of its ceremony."""
     # The extension keeps options between ``init_app`` calls; a client manager made for an
@@ -486,6 +515,7 @@ def init_sockets(app: Flask) -> None:
         ping_interval=config.get("SOCKET_PING_INTERVAL", DEFAULTS["SOCKET_PING_INTERVAL"]),
         ping_timeout=config.get("SOCKET_PING_TIMEOUT", DEFAULTS["SOCKET_PING_TIMEOUT"]),
     )
+    guard_event_names(socketio.server)
     live = LiveSockets(app, socketio.server)
     app.extensions[EXTENSION] = live
     live.services.ceremony.subscribe(live.broadcast)
