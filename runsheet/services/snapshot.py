@@ -63,14 +63,23 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> dict[str
 
 def snapshot_for(actor: Actor, plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
     """Return the state as ``actor`` may see it."""
-    snapshot = public_snapshot(plan, state, now)
+    return as_seen_by(actor, public_snapshot(plan, state, now), plan, state)
+
+
+def as_seen_by(
+    actor: Actor, public: dict[str, Any], plan: Plan, state: CeremonyState
+) -> dict[str, Any]:
+    """Return ``public`` (this state's public snapshot) as ``actor`` may see it.
+
+    The public snapshot itself for a viewer, else a shallow copy with the actor's messages:
+    a broadcast builds the public snapshot once and shares it between every role's variant.
+    """
     if actor.role == "mc":
-        snapshot["messages"] = [_message(plan, m) for m in state.messages]
-    elif actor.role == "point":
-        snapshot["messages"] = [
-            _message(plan, m) for m in state.messages if m.to in (None, actor.point_id)
-        ]
-    return snapshot
+        return {**public, "messages": [_message(plan, m) for m in state.messages]}
+    if actor.role == "point":
+        mine = [_message(plan, m) for m in state.messages if m.to in (None, actor.point_id)]
+        return {**public, "messages": mine}
+    return public
 
 
 def _next_item_id(plan: Plan, state: CeremonyState) -> str | None:

@@ -7,6 +7,7 @@ from flask import Flask
 from . import api, calendar, openapi, pages
 from .errors import register_error_handlers
 from .sockets import init_sockets
+from .wire import configure_wire
 
 
 def register_transports(app: Flask) -> None:
@@ -18,3 +19,4 @@ def register_transports(app: Flask) -> None:
     init_sockets(app)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
+    configure_wire(app)

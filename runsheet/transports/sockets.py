@@ -34,8 +34,9 @@ an ack ``{"ok": true, "state": ...}`` or ``{"ok": false, "error", "kind", "field
     errors, then is disconnected; a payload that is not an object is ``invalid``, one
     larger than ``SOCKET_MAX_PAYLOAD_BYTES`` is ``too_large``.
 
-Every change is broadcast once per role (one encoding for all public viewers, one for the
-MC, one per point), from the ``Current`` the service committed: no database read per client.
+Every change is broadcast once per distinct variant of the state (one for all public
+viewers, one shared by the MC and the points while their messages are the same), from the
+``Current`` the service committed: no database read per client.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from ..services import Services
 from ..services.actions import ACTIONS
 from ..services.ceremony import Current
 from ..services.ratelimit import EventThrottle, Verdict
+from ..services.snapshot import as_seen_by, public_snapshot
 from ..services.tokens import PUBLIC, Actor, identify
 from .api import state_body
 from .auth import page_token
@@ -308,9 +310,30 @@ class LiveSockets:
         if sent is not None and sent[0] == current.event_id and sent[1] >= current.version:
             return  # this version, or a later one, has gone out already
         self._sent = (current.event_id, current.version)
-        # One encoding per role: the Socket.IO server encodes an emit once for its room.
+        # The Socket.IO server encodes an emit once for all its rooms' clients.
+        for body, rooms in self.variants(current):
+            self.server.emit("state", body, to=rooms)
+
+    def variants(self, current: Current) -> list[tuple[dict[str, Any], list[str]]]:
+        """Return each distinct state JSON a change sends, with the rooms it goes to.
+
+        The public snapshot is built once and every role's variant derived from it; rooms
+        whose variants are equal (the MC and every point while no message is addressed to
+        one of them) share one emit, so a change is encoded two or three times, not 15.
+        """
+        plan, state = current.plan, current.state
+        now = self.services.ceremony.clock()
+        public = public_snapshot(plan, state, now)
+        public["server_time"] = now.astimezone(plan.event.zone).isoformat()
+        found: list[tuple[dict[str, Any], list[str]]] = []
         for actor in _audiences(current):
-            self.server.emit("state", self.body(actor, current), to=room_of(actor))
+            body = as_seen_by(actor, public, plan, state)
+            same = next((rooms for seen, rooms in found if seen == body), None)
+            if same is not None:
+                same.append(room_of(actor))
+            else:
+                found.append((body, [room_of(actor)]))
+        return found
 
     # -- the heartbeat -------------------------------------------------------------------
 

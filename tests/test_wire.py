@@ -1,0 +1,107 @@
+"""On the wire: WebSockets open uncompressed unless asked, and a change is encoded once per
+distinct variant of the state."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+from runsheet.services.tokens import PUBLIC, Actor
+from runsheet.transports.api import state_body
+from runsheet.transports.sockets import EXTENSION
+from tests.conftest import POINT_IDS, Caller, make_app, tokens_of
+from tests.live_server import serve, serve_command
+
+BROWSER_OFFER = "permessage-deflate; client_max_window_bits"
+
+
+def upgrade(url: str) -> tuple[str, dict[str, str]]:
+    """Open a Socket.IO WebSocket offering compression as a browser does; return the reply."""
+    parts = urlsplit(url)
+    request = (
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+        f"Host: {parts.netloc}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+        "Sec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Extensions: {BROWSER_OFFER}\r\n\r\n"
+    )
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+        conn.sendall(request.encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = conn.recv(4096)
+            assert chunk, f"the server closed the connection after {reply!r}"
+            reply += chunk
+    status, *lines = reply.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+def test_a_browser_offering_compression_gets_an_uncompressed_websocket(database_url):
+    for server in serve(database_url):
+        status, headers = upgrade(server.url)
+        assert " 101 " in status
+        assert "sec-websocket-extensions" not in headers
+
+
+def test_compression_is_negotiated_when_the_setting_turns_it_on(database_url):
+    for server in serve(database_url, WEBSOCKET_COMPRESSION="on"):
+        status, headers = upgrade(server.url)
+        assert " 101 " in status
+        assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
+
+
+def test_the_eventlet_server_declines_compression_too(tmp_path):
+    for served in serve_command(tmp_path):
+        status, headers = upgrade(served.url)
+        assert " 101 " in status
+        assert "sec-websocket-extensions" not in headers
+
+
+@pytest.fixture
+def live(database_url, clock):
+    """Return the sockets extension of an app on a frozen clock."""
+    app = make_app(database_url, clock)
+    return app.extensions[EXTENSION]
+
+
+def rooms_of(variants) -> list[set[str]]:  # noqa: ANN001
+    return [set(rooms) for _, rooms in variants]
+
+
+def test_without_messages_a_change_goes_out_in_two_variants(live):
+    current = live.services.ceremony.current()
+    variants = live.variants(current)
+    points = {f"point:{pid}" for pid in POINT_IDS}
+    assert rooms_of(variants) == [{"public"}, {"mc"} | points]
+
+
+def test_a_message_to_one_point_splits_the_variants_and_each_is_that_roles_state(live):
+    app = live.app
+    mc = Caller(app.test_client(), tokens_of(app)["mc"])
+    sent = mc.post("/messages", {"text": "Phường Thới An kiểm tra âm thanh", "to": "thoi-an"})
+    assert sent.status_code == 200
+    current = live.services.ceremony.current()
+    variants = live.variants(current)
+    others = {f"point:{pid}" for pid in POINT_IDS if pid != "thoi-an"}
+    assert rooms_of(variants) == [{"public"}, {"mc", "point:thoi-an"}, others]
+    for body, rooms in variants:
+        for room in rooms:
+            with app.app_context():
+                assert body == state_body(actor_of(room), current)
+
+
+def actor_of(room: str) -> Actor:
+    if room == "public":
+        return PUBLIC
+    if room == "mc":
+        return Actor("mc")
+    return Actor("point", room.removeprefix("point:"))
