@@ -1,0 +1,1 @@
+"""Benchmarks of the running service (not part of the test suite); see ``bench/fanout.py``."""

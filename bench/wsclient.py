@@ -1,0 +1,310 @@
+"""A lean Socket.IO viewer for load tests, and the worker process that runs many of them.
+
+Each viewer is one asyncio ``Protocol`` speaking just enough of WebSocket (RFC 6455, with
+permessage-deflate of RFC 7692 offered as browsers offer it), Engine.IO 4 and Socket.IO 5
+to connect with an ``auth`` object, answer pings, and note the time and ``version`` of
+every ``state`` it receives. It reads the version from the head of the packet instead of
+parsing the whole JSON: a browser parses all of it, but here the point is to keep the
+load client from becoming the bottleneck it measures. A compressed message is still
+inflated in full, since the next one depends on its window.
+
+A worker process holds a share of the clients and takes orders from the benchmark over a
+pipe: it connects its clients, reports how many it holds, and on ``collect`` sends back
+every client's arrivals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import re
+import time
+import zlib
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+from urllib.parse import urlsplit
+
+# What a browser (Chrome, Firefox) and socket.io-client offer.
+DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
+STATE_HEAD = re.compile(rb'^42\["state",\{"version":(\d+)')
+TAIL = b"\x00\x00\xff\xff"
+
+
+@dataclass
+class ClientSpec:
+    """Where one client connects and what it shows as ``auth``."""
+
+    url: str
+    auth: dict[str, Any]
+    label: str
+
+
+@dataclass
+class Outcome:
+    """What one client saw: its connection, and every state's (arrival time, version)."""
+
+    label: str
+    connected_at: float | None = None
+    error: str | None = None
+    closed: bool = False
+    deflate: bool = False
+    arrivals: list[tuple[float, int]] = field(default_factory=list)
+
+
+class Viewer(asyncio.Protocol):
+    """One Socket.IO client over a raw WebSocket that records the states it receives."""
+
+    def __init__(self, spec: ClientSpec, deflate: bool) -> None:
+        self.spec = spec
+        self.offer_deflate = deflate
+        self.outcome = Outcome(spec.label)
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.inflater: Any = None
+        self.fresh_inflater = False  # server_no_context_takeover: a new window per message
+        self.window_bits = 15
+        self.fragments: list[bytes] = []
+        self.fragment_compressed = False
+
+    # -- the connection --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Send the WebSocket upgrade request."""
+        self.transport = transport  # type: ignore[assignment]
+        parts = urlsplit(self.spec.url)
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1",
+            f"Host: {parts.netloc}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+            f"Origin: {parts.scheme}://{parts.netloc}",
+        ]
+        if self.offer_deflate:
+            lines.append(f"Sec-WebSocket-Extensions: {DEFLATE_OFFER}")
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Note that the server (or the network) ended the connection."""
+        self.outcome.closed = True
+        self._fail(f"connection closed: {exc}" if exc else "connection closed by the server")
+
+    def latest(self) -> int:
+        """Return the newest version received (-1 before the first state)."""
+        arrivals = self.outcome.arrivals
+        return arrivals[-1][1] if arrivals else -1
+
+    def close(self) -> None:
+        """End the connection."""
+        if self.transport is not None:
+            self.transport.close()
+
+    def _fail(self, reason: str) -> None:
+        if not self.ready.done():
+            self.outcome.error = reason
+            self.ready.set_result(None)
+
+    # -- bytes in --------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        """Take in bytes: the upgrade reply first, then WebSocket frames."""
+        now = time.monotonic()
+        self.buffer += data
+        if not self.upgraded and not self._read_upgrade():
+            return
+        self._read_frames(now)
+
+    def _read_upgrade(self) -> bool:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+        del self.buffer[: end + 4]
+        if " 101 " not in head[0] + " ":
+            self._fail(f"upgrade refused: {head[0]}")
+            self.close()
+            return False
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "sec-websocket-extensions":
+                self._accept_extensions(value)
+        self.upgraded = True
+        return True
+
+    def _accept_extensions(self, value: str) -> None:
+        params = [p.strip().lower() for p in value.split(";")]
+        if params[0] != "permessage-deflate":
+            return
+        self.outcome.deflate = True
+        for param in params[1:]:
+            name, _, number = param.partition("=")
+            if name == "server_no_context_takeover":
+                self.fresh_inflater = True
+            elif name == "server_max_window_bits" and number:
+                self.window_bits = int(number.strip('"'))
+        self.inflater = zlib.decompressobj(-self.window_bits)
+
+    def _read_frames(self, now: float) -> None:
+        buffer = self.buffer
+        offset = 0
+        size = len(buffer)
+        while size - offset >= 2:
+            first, second = buffer[offset], buffer[offset + 1]
+            length = second & 0x7F
+            start = offset + 2
+            if length == 126:
+                if size - start < 2:
+                    break
+                length = int.from_bytes(buffer[start : start + 2], "big")
+                start += 2
+            elif length == 127:
+                if size - start < 8:
+                    break
+                length = int.from_bytes(buffer[start : start + 8], "big")
+                start += 8
+            if second & 0x80:  # a server must not mask; skip the key if one does
+                start += 4
+            if size - start < length:
+                break
+            payload = bytes(buffer[start : start + length])
+            offset = start + length
+            self._frame(first, payload, now)
+        if offset:
+            del buffer[:offset]
+
+    def _frame(self, first: int, payload: bytes, now: float) -> None:
+        opcode = first & 0x0F
+        final = bool(first & 0x80)
+        if opcode == 0x8:  # close
+            self.close()
+            return
+        if opcode == 0x9:  # ping
+            self._send(payload, opcode=0xA)
+            return
+        if opcode == 0xA:
+            return
+        if opcode in (0x1, 0x2):
+            self.fragment_compressed = bool(first & 0x40)
+            self.fragments = [payload]
+        else:  # continuation
+            self.fragments.append(payload)
+        if not final:
+            return
+        message = b"".join(self.fragments)
+        self.fragments = []
+        if self.fragment_compressed:
+            if self.fresh_inflater:
+                self.inflater = zlib.decompressobj(-self.window_bits)
+            message = self.inflater.decompress(message + TAIL)
+        self._packet(message, now)
+
+    # -- Engine.IO and Socket.IO packets ---------------------------------------------
+
+    def _packet(self, message: bytes, now: float) -> None:
+        kind = message[:1]
+        if kind == b"4":
+            if message[1:2] == b"2":
+                self._state(message, now)
+            elif message[1:2] == b"0":
+                self.outcome.connected_at = now
+            elif message[1:2] == b"4":
+                self._fail(f"refused: {message[2:200].decode(errors='replace')}")
+                self.close()
+        elif kind == b"2":  # Engine.IO ping: answer at once or the server drops us
+            self._send(b"3")
+        elif kind == b"0":  # Engine.IO open: connect to the default namespace
+            self._send(b"40" + json.dumps(self.spec.auth, separators=(",", ":")).encode())
+        elif kind == b"1":
+            self.close()
+
+    def _state(self, message: bytes, now: float) -> None:
+        head = STATE_HEAD.match(message)
+        if head is not None:
+            version = int(head.group(1))
+        elif message.startswith(b'42["state",'):
+            version = int(json.loads(message[2:])[1]["version"])  # fields in another order
+        else:
+            return  # session, or another event
+        self.outcome.arrivals.append((now, version))
+        if not self.ready.done():
+            self.ready.set_result(None)
+
+    def _send(self, payload: bytes, opcode: int = 0x1) -> None:
+        # Client frames are masked (RFC 6455 5.3); sent uncompressed, which 7692 allows.
+        mask = os.urandom(4)
+        length = len(payload)
+        if length < 126:
+            head = bytes((0x80 | opcode, 0x80 | length))
+        else:
+            head = bytes((0x80 | opcode, 0x80 | 126)) + length.to_bytes(2, "big")
+        key = int.from_bytes((mask * (length // 4 + 1))[:length], "big")
+        masked = (int.from_bytes(payload, "big") ^ key).to_bytes(length, "big")
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(head + mask + masked)
+
+
+# -- the worker process -----------------------------------------------------------------
+
+
+@dataclass
+class WorkerOptions:
+    """How a worker connects its clients."""
+
+    deflate: bool
+    concurrency: int
+    connect_timeout: float
+
+
+async def _connect(spec: ClientSpec, options: WorkerOptions, gate: asyncio.Semaphore) -> Viewer:
+    loop = asyncio.get_running_loop()
+    parts = urlsplit(spec.url)
+    async with gate:
+        viewer = Viewer(spec, options.deflate)
+        try:
+            await asyncio.wait_for(
+                loop.create_connection(lambda: viewer, parts.hostname, parts.port),
+                options.connect_timeout,
+            )
+            await asyncio.wait_for(asyncio.shield(viewer.ready), options.connect_timeout)
+        except (OSError, TimeoutError) as error:
+            viewer._fail(f"{type(error).__name__}: {error}")
+        return viewer
+
+
+async def _serve_orders(conn: Connection, specs: list[ClientSpec], options: WorkerOptions) -> None:
+    loop = asyncio.get_running_loop()
+    orders: asyncio.Queue[Any] = asyncio.Queue()
+    loop.add_reader(conn.fileno(), lambda: orders.put_nowait(conn.recv()))
+    gate = asyncio.Semaphore(options.concurrency)
+    started = time.monotonic()
+    viewers = await asyncio.gather(*(_connect(spec, options, gate) for spec in specs))
+    held = sum(1 for v in viewers if v.outcome.error is None and v.outcome.arrivals)
+    errors = [v.outcome.error for v in viewers if v.outcome.error]
+    conn.send(("connected", held, errors[:5], len(errors), time.monotonic() - started))
+    while True:
+        order, argument = await orders.get()
+        if order == "progress":  # how many clients hold version ``argument`` already
+            have = sum(1 for v in viewers if v.latest() >= argument)
+            conn.send(("progress", have))
+        elif order == "collect":
+            conn.send(("outcomes", [v.outcome for v in viewers]))
+        elif order == "close":
+            for viewer in viewers:
+                viewer.close()
+            await asyncio.sleep(0.2)
+            return
+
+
+def worker_main(conn: Connection, specs: list[ClientSpec], options: WorkerOptions) -> None:
+    """Connect ``specs`` and follow the benchmark's orders until told to close."""
+    try:
+        asyncio.run(_serve_orders(conn, specs, options))
+    finally:
+        conn.close()
