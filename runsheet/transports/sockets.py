@@ -517,6 +517,27 @@ def guard_event_names(server: Any) -> None:
     server._handle_event = handle_event
 
 
+def close_on_garbled_packets(server: Any) -> None:
+    """Make ``server`` close a connection whose packet it cannot decode.
+
+    python-socketio raises on such a packet (broken JSON, nesting deeper than the parser's
+    stack, an unknown packet type) and the exception is logged with its traceback, once per
+    packet, while the connection stays open: a client could fill the log at will. The
+    Socket.IO reference server closes such a connection; so does this one, with one line.
+    """
+    receive = server._handle_eio_message
+
+    def handle_message(eio_sid: str, data: Any) -> None:
+        try:
+            receive(eio_sid, data)
+        except (ValueError, RecursionError) as error:
+            logger.warning("closing a connection that sent a garbled packet: %.80s", error)
+            server.eio.disconnect(eio_sid)
+
+    server._handle_eio_message = handle_message
+    server.eio.on("message", handle_message)  # Engine.IO keeps the handler it was given
+
+
 def init_sockets(app: Flask) -> None:
     """Bind Socket.IO to ``app`` and broadcast every committed change of its ceremony."""
     # The extension keeps options between ``init_app`` calls; a client manager made for an
@@ -539,6 +560,7 @@ def init_sockets(app: Flask) -> None:
         ping_timeout=config.get("SOCKET_PING_TIMEOUT", DEFAULTS["SOCKET_PING_TIMEOUT"]),
     )
     guard_event_names(socketio.server)
+    close_on_garbled_packets(socketio.server)
     live = LiveSockets(app, socketio.server)
     app.extensions[EXTENSION] = live
     live.services.ceremony.subscribe(live.broadcast)
