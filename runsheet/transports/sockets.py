@@ -71,6 +71,7 @@ from ..services.ceremony import Current
 from ..services.ratelimit import EventThrottle, Verdict
 from ..services.snapshot import as_seen_by, public_snapshot
 from ..services.tokens import PUBLIC, Actor, identify
+from . import fanout
 from .api import state_body
 from .auth import page_token
 from .errors import error_body
@@ -561,6 +562,7 @@ def init_sockets(app: Flask) -> None:
     )
     guard_event_names(socketio.server)
     close_on_garbled_packets(socketio.server)
+    fanout.install(socketio.server)  # under eventlet: write to idle WebSockets directly
     live = LiveSockets(app, socketio.server)
     app.extensions[EXTENSION] = live
     live.services.ceremony.subscribe(live.broadcast)
