@@ -29,7 +29,9 @@ from urllib.parse import urlsplit
 
 # What a browser (Chrome, Firefox) and socket.io-client offer.
 DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
-STATE_HEAD = re.compile(rb'^42\["state",\{"version":(\d+)')
+STATE_HEAD = re.compile(rb'42\["state",\{"version":(\d+)')  # matched at the packet's start
+BUFFER_BYTES = 64 * 1024  # per client; grown for a larger frame
+MIN_FREE = 16 * 1024  # free space offered to each read
 TAIL = b"\x00\x00\xff\xff"
 
 
@@ -54,8 +56,12 @@ class Outcome:
     arrivals: list[tuple[float, int]] = field(default_factory=list)
 
 
-class Viewer(asyncio.Protocol):
-    """One Socket.IO client over a raw WebSocket that records the states it receives."""
+class Viewer(asyncio.BufferedProtocol):
+    """One Socket.IO client over a raw WebSocket that records the states it receives.
+
+    The event loop reads straight into the viewer's buffer, and frames are parsed where
+    they lie: an uncompressed state is never copied, only its head is looked at.
+    """
 
     def __init__(self, spec: ClientSpec, deflate: bool) -> None:
         self.spec = spec
@@ -63,7 +69,11 @@ class Viewer(asyncio.Protocol):
         self.outcome = Outcome(spec.label)
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
+        self.buffer = bytearray(BUFFER_BYTES)
+        self.view = memoryview(self.buffer)
+        self.start = 0  # the bytes not parsed yet are buffer[start:end]
+        self.end = 0
+        self.needed = 0  # bytes the frame being received needs in all
         self.upgraded = False
         self.inflater: Any = None
         self.fresh_inflater = False  # server_no_context_takeover: a new window per message
@@ -113,20 +123,40 @@ class Viewer(asyncio.Protocol):
 
     # -- bytes in --------------------------------------------------------------------
 
-    def data_received(self, data: bytes) -> None:
-        """Take in bytes: the upgrade reply first, then WebSocket frames."""
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """Return free space at the end of the buffer, moving or growing it if need be."""
+        free = len(self.buffer) - self.end
+        if free < MIN_FREE or self.needed > len(self.buffer) - self.start:
+            pending = self.end - self.start
+            size = len(self.buffer)
+            while size - pending < max(MIN_FREE, self.needed - pending):
+                size *= 2
+            if size != len(self.buffer):
+                fresh = bytearray(size)
+                fresh[:pending] = self.view[self.start : self.end]
+                self.view.release()
+                self.buffer, self.view = fresh, memoryview(fresh)
+            else:
+                self.buffer[:pending] = self.buffer[self.start : self.end]
+            self.start, self.end = 0, pending
+        return self.view[self.end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """Take in what was read: the upgrade reply first, then WebSocket frames."""
         now = time.monotonic()
-        self.buffer += data
+        self.end += nbytes
         if not self.upgraded and not self._read_upgrade():
             return
         self._read_frames(now)
+        if self.start == self.end:
+            self.start = self.end = 0
 
     def _read_upgrade(self) -> bool:
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
+        head_end = self.buffer.find(b"\r\n\r\n", self.start, self.end)
+        if head_end < 0:
             return False
-        head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
-        del self.buffer[: end + 4]
+        head = bytes(self.buffer[self.start : head_end]).decode("latin-1").split("\r\n")
+        self.start = head_end + 4
         if " 101 " not in head[0] + " ":
             self._fail(f"upgrade refused: {head[0]}")
             self.close()
@@ -152,49 +182,49 @@ class Viewer(asyncio.Protocol):
         self.inflater = zlib.decompressobj(-self.window_bits)
 
     def _read_frames(self, now: float) -> None:
-        buffer = self.buffer
-        offset = 0
-        size = len(buffer)
-        while size - offset >= 2:
-            first, second = buffer[offset], buffer[offset + 1]
+        buffer, position, end = self.buffer, self.start, self.end
+        self.needed = 0
+        while end - position >= 2:
+            second = buffer[position + 1]
             length = second & 0x7F
-            start = offset + 2
+            start = position + 2
             if length == 126:
-                if size - start < 2:
+                if end - start < 2:
                     break
-                length = int.from_bytes(buffer[start : start + 2], "big")
+                length = (buffer[start] << 8) | buffer[start + 1]
                 start += 2
             elif length == 127:
-                if size - start < 8:
+                if end - start < 8:
                     break
                 length = int.from_bytes(buffer[start : start + 8], "big")
                 start += 8
             if second & 0x80:  # a server must not mask; skip the key if one does
                 start += 4
-            if size - start < length:
+            if end - start < length:
+                self.needed = start + length - position
                 break
-            payload = bytes(buffer[start : start + length])
-            offset = start + length
-            self._frame(first, payload, now)
-        if offset:
-            del buffer[:offset]
+            self._frame(buffer[position], start, start + length, now)
+            position = start + length
+        self.start = position
 
-    def _frame(self, first: int, payload: bytes, now: float) -> None:
+    def _frame(self, first: int, start: int, end: int, now: float) -> None:
         opcode = first & 0x0F
-        final = bool(first & 0x80)
         if opcode == 0x8:  # close
             self.close()
             return
         if opcode == 0x9:  # ping
-            self._send(payload, opcode=0xA)
+            self._send(bytes(self.view[start:end]), opcode=0xA)
             return
         if opcode == 0xA:
             return
+        final = bool(first & 0x80)
         if opcode in (0x1, 0x2):
+            if final and not first & 0x40:  # the common case: read it where it lies
+                self._packet(self.buffer, start, end, now)
+                return
             self.fragment_compressed = bool(first & 0x40)
-            self.fragments = [payload]
-        else:  # continuation
-            self.fragments.append(payload)
+            self.fragments = []
+        self.fragments.append(bytes(self.view[start:end]))
         if not final:
             return
         message = b"".join(self.fragments)
@@ -202,34 +232,37 @@ class Viewer(asyncio.Protocol):
         if self.fragment_compressed:
             if self.fresh_inflater:
                 self.inflater = zlib.decompressobj(-self.window_bits)
-            message = self.inflater.decompress(message + TAIL)
-        self._packet(message, now)
+            message = self.inflater.decompress(message) + self.inflater.decompress(TAIL)
+        self._packet(message, 0, len(message), now)
 
     # -- Engine.IO and Socket.IO packets ---------------------------------------------
 
-    def _packet(self, message: bytes, now: float) -> None:
-        kind = message[:1]
-        if kind == b"4":
-            if message[1:2] == b"2":
-                self._state(message, now)
-            elif message[1:2] == b"0":
+    def _packet(self, data: bytes | bytearray, start: int, end: int, now: float) -> None:
+        kind = data[start] if end > start else 0
+        if kind == ord("4") and end - start > 1:
+            sub = data[start + 1]
+            if sub == ord("2"):
+                self._state(data, start, end, now)
+            elif sub == ord("0"):
                 self.outcome.connected_at = now
-            elif message[1:2] == b"4":
-                self._fail(f"refused: {message[2:200].decode(errors='replace')}")
+            elif sub == ord("4"):
+                detail = bytes(data[start + 2 : min(end, start + 200)])
+                self._fail(f"refused: {detail.decode(errors='replace')}")
                 self.close()
-        elif kind == b"2":  # Engine.IO ping: answer at once or the server drops us
+        elif kind == ord("2"):  # Engine.IO ping: answer at once or the server drops us
             self._send(b"3")
-        elif kind == b"0":  # Engine.IO open: connect to the default namespace
+        elif kind == ord("0"):  # Engine.IO open: connect to the default namespace
             self._send(b"40" + json.dumps(self.spec.auth, separators=(",", ":")).encode())
-        elif kind == b"1":
+        elif kind == ord("1"):
             self.close()
 
-    def _state(self, message: bytes, now: float) -> None:
-        head = STATE_HEAD.match(message)
+    def _state(self, data: bytes | bytearray, start: int, end: int, now: float) -> None:
+        head = STATE_HEAD.match(data, start, end)
         if head is not None:
             version = int(head.group(1))
-        elif message.startswith(b'42["state",'):
-            version = int(json.loads(message[2:])[1]["version"])  # fields in another order
+        elif data.startswith(b'42["state",', start, end):
+            # the fields in another order: parse it all
+            version = int(json.loads(bytes(data[start + 2 : end]))[1]["version"])
         else:
             return  # session, or another event
         self.outcome.arrivals.append((now, version))
