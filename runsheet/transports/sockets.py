@@ -31,7 +31,8 @@ an ack ``{"ok": true, "state": ...}`` or ``{"ok": false, "error", "kind", "field
     ``roll_call`` ``{seconds}`` (MC starts one) or ``{}`` (a point answers).
     Any other event name is answered with a ``not_found`` error. The caller's token is
     checked again on every event. A client that sends too fast gets ``rate_limited``
-    errors, then is disconnected; a payload that is not an object is ``invalid``, one
+    errors, then is disconnected (a token's connections share one allowance, so
+    connecting again brings no new burst); a payload that is not an object is ``invalid``, one
     larger than ``SOCKET_MAX_PAYLOAD_BYTES`` is ``too_large``.
 
 Every change is broadcast once per distinct variant of the state (one for all public
@@ -68,7 +69,7 @@ from ..extensions import socketio
 from ..services import Services
 from ..services.actions import ACTIONS
 from ..services.ceremony import Current
-from ..services.ratelimit import EventThrottle, Verdict
+from ..services.ratelimit import EventThrottle, TokenBucket, Verdict
 from ..services.snapshot import as_seen_by, public_snapshot
 from ..services.tokens import PUBLIC, Actor, identify
 from . import fanout
@@ -176,6 +177,9 @@ class LiveSockets:
         self.interval = heartbeat_interval(self.services.ceremony.presence_grace)
         self.clients: dict[str, Client] = {}
         self._clients_lock = threading.Lock()
+        # The sending allowance of each token holder, shared by all its connections, so that
+        # connecting again does not bring a fresh burst: (events, patience, their lock).
+        self._allowances: dict[Actor, tuple[TokenBucket, TokenBucket, threading.Lock]] = {}
         # Held while states are sent, so that they leave this process in version order and
         # a client joins its room only after its first state.
         self._send_lock = threading.RLock()
@@ -193,21 +197,39 @@ class LiveSockets:
         actor = identify(self.services.store, current.event_id, token)
         if expected is not None and actor != expected:
             raise Unauthenticated("this page's link is not valid; ask the organizer for a new one")
+        throttle, lock = self._throttle_for(actor)
+        self.start()
+        self._greet(sid, actor)
+        with self._clients_lock:
+            self.clients[sid] = Client(actor, token, throttle, lock)
+        if actor.role == "point":
+            try:
+                self.presence.page_connected(sid, current.event_id, actor.point_id)
+            except Exception:  # the heartbeat records it again; the client may stay
+                logger.exception("could not record the connection of %s", actor.label)
+
+    def _throttle_for(self, actor: Actor) -> tuple[EventThrottle, threading.Lock]:
+        """Return a new connection's throttle, and the lock that guards it.
+
+        A public viewer's connection has an allowance of its own. A token's connections
+        share one: a client dropped for flooding that connects again finds the allowance it
+        used up, not a new burst (each accepted event may change the state for everyone).
+        Whether to give up on a client is decided per connection.
+        """
         settings = self.settings
         throttle = EventThrottle(
             settings["SOCKET_EVENTS_PER_SECOND"],
             settings["SOCKET_EVENT_BURST"],
             settings["SOCKET_PATIENCE"],
         )
-        self.start()
-        self._greet(sid, actor)
+        if actor.role == "public":
+            return throttle, threading.Lock()
         with self._clients_lock:
-            self.clients[sid] = Client(actor, token, throttle)
-        if actor.role == "point":
-            try:
-                self.presence.page_connected(sid, current.event_id, actor.point_id)
-            except Exception:  # the heartbeat records it again; the client may stay
-                logger.exception("could not record the connection of %s", actor.label)
+            shared = self._allowances.setdefault(
+                actor, (throttle.events, throttle.patience, threading.Lock())
+            )
+        throttle.events, throttle.patience, lock = shared
+        return throttle, lock
 
     def disconnect(self, sid: str) -> None:
         """Forget a client; its point stays online for the grace period."""
