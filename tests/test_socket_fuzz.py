@@ -21,22 +21,24 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from runsheet.services.actions import ACTIONS
+from runsheet.services.ratelimit import TokenBucket
 from runsheet.transports.errors import STATUS
+from runsheet.transports.sockets import DEFAULTS
 from tests.live_server import SocketUser
 from tests.processes import Processes, Service, close_clients
 
-EXAMPLES = 250  # over the three roles; the test takes some 20 seconds
+EXAMPLES = 200  # over the three roles; the MC's pace makes it some 20 seconds
 EVENTS_PER_CONNECTION = 15  # below the burst the rate limiter allows one connection
 ACK_TIMEOUT = 10
 # The largest message the server reads (MAX_CONTENT_LENGTH): a larger one ends the connection
 # without an answer, as tests/test_sockets.py checks. Here every message stays well below.
 BUFFER_BYTES = 64 * 1024
-FUZZ_POINT = "an-phu-dong"
+FUZZ_POINTS = ["an-phu-dong", "dong-hung-thuan", "tan-thoi-nhat"]
 
 ACTION_NAMES = sorted(ACTIONS)
 FIELD_NAMES = sorted({name for action in ACTIONS.values() for name in action.fields})
 ITEM_IDS = ["tuyen-bo-ly-do", "dien-van-khai-mac", "ket-thuc", "no-such-item"]
-POINT_IDS = [FUZZ_POINT, "phong-hop-a", "thoi-an", "no-such-point"]
+POINT_IDS = [*FUZZ_POINTS, "phong-hop-a", "thoi-an", "no-such-point"]
 # Names the Socket.IO libraries give a meaning of their own, and near misses of ours.
 ODD_NAMES = ["connect", "disconnect", "connect_error", "__disconnect_final", "message", "*"]
 ODD_NAMES += ["state", "session", "ADVANCE", " advance", "advance ", "check-in", ""]
@@ -91,22 +93,39 @@ event_names = st.integers(min_value=0, max_value=9).flatmap(
 
 
 class Sender:
-    """A role's connection, replaced by a fresh one before the rate limiter would refuse."""
+    """A role's connections, paced to stay within what the rate limiter allows.
 
-    def __init__(self, service: Service, auth: dict[str, Any] | None, name: str) -> None:
-        self.service, self.auth, self.name = service, auth, name
+    A public viewer's allowance is per connection, so its connection is replaced before
+    the burst runs out; a token's allowance is shared by all its connections, so events
+    under a token are paced below its steady rate (the points' senders take turns).
+    """
+
+    def __init__(self, service: Service, tokens: list[str | None], name: str) -> None:
+        self.service, self.tokens, self.name = service, tokens, name
         self.user: SocketUser | None = None
         self.sent = 0
         self.users: list[SocketUser] = []
+        rate = DEFAULTS["SOCKET_EVENTS_PER_SECOND"] * 0.8
+        self.allowances = {
+            token: TokenBucket(rate, DEFAULTS["SOCKET_EVENT_BURST"] - 5) for token in tokens
+        }
+        self.turn = 0
 
     def call(self, event: str, args: tuple[Any, ...]) -> Any:
         """Send one event with ``args`` and return the ack."""
         if self.user is None or not self.user.connected or self.sent >= EVENTS_PER_CONNECTION:
             if self.user is not None and self.user.connected:
                 self.user.leave()
-            self.user = SocketUser(self.service.url, self.auth, name=self.name).connect()
+            self.turn = (self.turn + 1) % len(self.tokens)
+            token = self.tokens[self.turn]
+            auth = {"token": token} if token else None
+            self.user = SocketUser(self.service.url, auth, name=self.name).connect()
             self.users.append(self.user)
             self.sent = 0
+        token = self.tokens[self.turn]
+        if token is not None:
+            while not self.allowances[token].take(time.monotonic()):
+                time.sleep(0.02)
         self.sent += 1
         return self.user.client.call(event, args, timeout=ACK_TIMEOUT)
 
@@ -124,17 +143,20 @@ def service(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def senders(service):
-    """Return a sender per role, and keep the fuzzed point's page open meanwhile."""
-    # The point's page stays connected, so fuzz connections coming and going never turn
-    # it offline: presence must not change the state under the test.
-    page = SocketUser(service.url, {"token": service.tokens[FUZZ_POINT]}, name="page").connect()
+    """Return a sender per role, and keep the fuzzed points' pages open meanwhile."""
+    # The points' pages stay connected, so fuzz connections coming and going never turn
+    # them offline: presence must not change the state under the test.
+    pages = [
+        SocketUser(service.url, {"token": service.tokens[point]}, name="page").connect()
+        for point in FUZZ_POINTS
+    ]
     made = {
-        "public": Sender(service, None, "public"),
-        "mc": Sender(service, {"token": service.tokens["mc"]}, "mc"),
-        "point": Sender(service, {"token": service.tokens[FUZZ_POINT]}, FUZZ_POINT),
+        "public": Sender(service, [None], "public"),
+        "mc": Sender(service, [service.tokens["mc"]], "mc"),
+        "point": Sender(service, [service.tokens[point] for point in FUZZ_POINTS], "point"),
     }
     yield made
-    close_clients([page, *(user for sender in made.values() for user in sender.users)])
+    close_clients([*pages, *(user for sender in made.values() for user in sender.users)])
 
 
 def settle(service: Service) -> dict[str, Any]:
