@@ -261,7 +261,7 @@ def serve(host: str, port: int) -> None:
     # SIGTERM (a process manager stopping us) ends the server like Ctrl-C, so that this
     # process records that its pages left instead of leaving them "online" until the grace
     # period of a dead process runs out.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _exit_on_sigterm(app.config["ASYNC_MODE"]))
     start_sockets(app)
     try:
         if app.config["ASYNC_MODE"] == "eventlet":
@@ -270,6 +270,22 @@ def serve(host: str, port: int) -> None:
             socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
     finally:
         stop_sockets(app)
+
+
+def _exit_on_sigterm(async_mode: str):  # noqa: ANN202
+    """Return a SIGTERM handler that ends ``serve`` whichever (green) thread it interrupts."""
+
+    def stop(*_: object) -> None:
+        if async_mode != "eventlet":
+            sys.exit(0)
+        from eventlet import hubs
+
+        # Raised right here, SystemExit would end only the green thread that happened to be
+        # running (say, a disconnect handler, which logs it while the server serves on, until
+        # it is killed). Raised from the hub, it ends the hub's loop and the server with it.
+        hubs.get_hub().schedule_call_global(0, sys.exit, 0)
+
+    return stop
 
 
 # Connections the kernel holds for the server before it accepts them (it caps this at
