@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 import requests
 import socketio
+from sqlalchemy import text
 
 from runsheet.services.snapshot import snapshot_for
 from runsheet.services.tokens import Actor
@@ -308,3 +310,34 @@ def test_a_server_killed_mid_burst_comes_back_with_every_acknowledged_action(pro
     )
     assert ceremony_part(service.state()) == ceremony_part(stored)
     assert "Traceback" not in service.log_text(), service.log_text()[-4000:]
+
+
+def test_sigterm_while_pages_disconnect_stops_the_server_and_records_that_they_left(
+    processes, tmp_path
+):
+    database = f"sqlite:///{tmp_path / 'runsheet.sqlite3'}"
+    service = processes.service("term", database, grace_seconds=GRACE_SECONDS)
+    for delay in (0, 0.005, 0.01):
+        crowd = processes.crowd(service)
+        pages = crowd.connect_all(
+            crowd.user({"token": service.tokens[pid]}, name=pid) for pid in service.point_ids()
+        )
+        crowd.point("thoi-an")  # a page that stays open
+        # Thirteen pages close at the moment the process manager stops the server, so the
+        # signal lands while their disconnect handlers run.
+        for page in pages:
+            threading.Thread(target=page.client.disconnect, daemon=True).start()
+        time.sleep(delay)
+        stopped_at = time.monotonic()
+        service.process.send_signal(signal.SIGTERM)
+        service.process.wait(timeout=RECONNECT_WITHIN)
+        assert time.monotonic() - stopped_at < 5
+        assert service.process.returncode == 0
+        # It recorded that every page it held has left, the one still open included.
+        store = open_store(database)
+        with store.engine.connect() as conn:
+            open_rows = conn.execute(text("SELECT sid FROM connections WHERE NOT closed")).all()
+        store.engine.dispose()
+        assert open_rows == [], open_rows
+        service.start()
+    assert "SystemExit" not in service.log_text(), service.log_text()[-4000:]
