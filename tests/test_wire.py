@@ -13,6 +13,7 @@ import pytest
 from runsheet.services.tokens import PUBLIC, Actor
 from runsheet.transports.api import state_body
 from runsheet.transports.sockets import EXTENSION
+from runsheet.transports.wire import SocketJSON
 from tests.conftest import POINT_IDS, Caller, make_app, tokens_of
 from tests.live_server import serve, serve_command
 
@@ -105,3 +106,15 @@ def actor_of(room: str) -> Actor:
     if room == "mc":
         return Actor("mc")
     return Actor("point", room.removeprefix("point:"))
+
+
+def test_socket_json_keeps_vietnamese_text_as_it_is():
+    text = SocketJSON.dumps({"title": "Tuần lễ học tập suốt đời"}, separators=(",", ":"))
+    assert text == '{"title":"Tuần lễ học tập suốt đời"}'
+    assert SocketJSON.loads(text) == {"title": "Tuần lễ học tập suốt đời"}
+
+
+def test_socket_json_escapes_text_utf8_cannot_carry():
+    text = SocketJSON.dumps({"by": "Lan \ud800", "title": "Thới An"})
+    text.encode("utf-8")  # no lone surrogate left to break a frame
+    assert SocketJSON.loads(text) == {"by": "Lan \ud800", "title": "Thới An"}

@@ -78,6 +78,7 @@ from .auth import page_token
 from .errors import error_body
 from .presence import PresenceKeeper, heartbeat_interval
 from .queue import RedisQueue, StateMark, is_redis_url
+from .wire import SocketJSON
 
 logger = logging.getLogger(__name__)
 
@@ -581,6 +582,7 @@ def init_sockets(app: Flask) -> None:
         max_http_buffer_size=config["MAX_CONTENT_LENGTH"],
         ping_interval=config.get("SOCKET_PING_INTERVAL", DEFAULTS["SOCKET_PING_INTERVAL"]),
         ping_timeout=config.get("SOCKET_PING_TIMEOUT", DEFAULTS["SOCKET_PING_TIMEOUT"]),
+        json=SocketJSON,
     )
     guard_event_names(socketio.server)
     close_on_garbled_packets(socketio.server)
