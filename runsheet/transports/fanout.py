@@ -30,6 +30,7 @@ one is missing, the server keeps the library's own path.
 from __future__ import annotations
 
 import logging
+import socket as socket_module
 import struct
 from typing import Any
 
@@ -76,6 +77,7 @@ def _recording(websocket_class: type, sender: DirectSender) -> type:
             socket = getattr(handler, "__self__", None)  # the Engine.IO socket upgrading
 
             def handle(ws: Any) -> Any:
+                _no_delay(ws)
                 if socket is not None:
                     sender.connections[socket.sid] = ws
                 try:
@@ -87,6 +89,14 @@ def _recording(websocket_class: type, sender: DirectSender) -> type:
             super().__init__(handle, engine)
 
     return RecordingWebSocketWSGI
+
+
+def _no_delay(ws: Any) -> None:
+    """Send each frame at once: Nagle's algorithm would hold one back for the peer's ACK."""
+    try:
+        ws.socket.setsockopt(socket_module.IPPROTO_TCP, socket_module.TCP_NODELAY, 1)
+    except (AttributeError, OSError):
+        pass  # not a TCP socket (a test's socket pair, a Unix socket)
 
 
 class DirectSender:
@@ -108,11 +118,12 @@ class DirectSender:
             return
         if not socket.check_ping_timeout():
             return  # the client is gone; the library closes it (as its own send does)
+        frame = self._frame_of(pkt)
         lock = ws._sendlock
-        if not lock.acquire(blocking=False):
+        if frame is None or not lock.acquire(blocking=False):
             self.queued_send(sid, pkt)
             return
-        self._write(ws, lock, self._frame_of(pkt))
+        self._write(ws, lock, frame)
 
     @staticmethod
     def _idle(socket: Any, ws: Any, pkt: Any) -> bool:
@@ -130,9 +141,12 @@ class DirectSender:
             and hasattr(ws.socket, "fd")
         )
 
-    def _frame_of(self, pkt: Any) -> bytes:
+    def _frame_of(self, pkt: Any) -> bytes | None:
         if pkt is not self._packet:
-            self._frame = frame_of(pkt.encode())
+            try:
+                self._frame = frame_of(pkt.encode())
+            except UnicodeEncodeError:  # text UTF-8 cannot carry: the library's path decides
+                return None
             self._packet = pkt  # kept, so that its id cannot be reused meanwhile
         return self._frame
 
