@@ -183,6 +183,12 @@ class Service:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def history(self) -> dict[str, Any]:
+        """Return ``GET /api/v1/history``: every span each item was live."""
+        response = requests.get(f"{self.url}/api/v1/history", timeout=WAIT_SECONDS)
+        assert response.status_code == 200, response.text
+        return response.json()
+
     def version(self) -> int:
         """Return the version of the state the server reports."""
         return self.state()["version"]

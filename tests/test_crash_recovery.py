@@ -26,6 +26,7 @@ import requests
 import socketio
 from sqlalchemy import text
 
+from runsheet.services.history import history
 from runsheet.services.snapshot import snapshot_for
 from runsheet.services.tokens import Actor
 from tests.conftest import open_store
@@ -106,13 +107,17 @@ def _checkins_applied(by: str | None) -> int:
     return int(found.group(1)) if found else 0
 
 
-def stored_state(database_url: str) -> dict[str, Any]:
-    """Read the MC's view of the state straight from the database (the server is dead)."""
+def stored_state(database_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read the MC's view of the state and the timeline straight from the database.
+
+    The server is dead, so both are built here from what it committed.
+    """
     store = open_store(database_url)
     try:
         event_id, _ = store.active_event_version()
         plan, state = store.load_state(event_id)
-        return snapshot_for(Actor("mc"), plan, state, state.updated_at)
+        now = state.updated_at
+        return snapshot_for(Actor("mc"), plan, state, now), history(plan, state, now)
     finally:
         store.engine.dispose()
 
@@ -123,7 +128,7 @@ def ceremony_part(state: dict[str, Any]) -> dict[str, Any]:
         "phase": state["phase"],
         "current_item_id": state["current_item_id"],
         "started_at": state["started_at"],
-        "agenda": [(i["id"], i["status"], i["spans"]) for i in state["agenda"]],
+        "agenda": [(i["id"], i["status"], i["started_at"], i["ended_at"]) for i in state["agenda"]],
         "points": [
             (p["id"], p["checked_in_at"], p["checked_in_by"], p["present"], p["note"])
             for p in state["points"]
@@ -132,9 +137,9 @@ def ceremony_part(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def spans_started(state: dict[str, Any]) -> list[tuple[str, str]]:
-    """Return (started_at, item id) of every span, in the order the items went live."""
-    return sorted((s["started_at"], i["id"]) for i in state["agenda"] for s in i["spans"])
+def items_gone_live(timeline: dict[str, Any]) -> list[str]:
+    """Return the item of every span of a history, in the order the items went live."""
+    return [span["item_id"] for span in timeline["spans"]]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -173,6 +178,7 @@ def test_a_server_killed_mid_burst_comes_back_with_every_acknowledged_action(pro
     for pid, user in points.items():
         assert user.check_in(by=f"Trực {pid}", present=10)["ok"]
     before = service.state()
+    before_timeline = service.history()
     agenda = [item["id"] for item in before["agenda"]]
     at = agenda.index(before["current_item_id"])
 
@@ -237,7 +243,7 @@ def test_a_server_killed_mid_burst_comes_back_with_every_acknowledged_action(pro
 
     # Straight after the crash, the database holds every acknowledged action, and of each
     # action in flight all or nothing.
-    stored = stored_state(database)
+    stored, timeline = stored_state(database)
     applied = 0
     # Messages: those acknowledged, in order, then perhaps the one in flight.
     texts = [m["text"] for m in stored["messages"] if m["text"].startswith("burst ")]
@@ -257,13 +263,12 @@ def test_a_server_killed_mid_burst_comes_back_with_every_acknowledged_action(pro
         applied += n
     # The run-sheet: the items went live in the order they were sent, each span closed
     # but the live item's, which is the last one applied.
-    new_spans = spans_started(stored)[len(spans_started(before)) :]
-    went_live = [item for _, item in new_spans]
+    went_live = items_gone_live(timeline)[len(items_gone_live(before_timeline)) :]
     assert went_live == targets[: len(went_live)]
     assert len(went_live) in gotos.counts(), (went_live, gotos)
     assert stored["current_item_id"] == went_live[-1]
-    open_spans = [(i["id"], s) for i in stored["agenda"] for s in i["spans"] if not s["ended_at"]]
-    assert [item for item, _ in open_spans] == [stored["current_item_id"]]
+    open_spans = [s["item_id"] for s in timeline["spans"] if not s["ended_at"]]
+    assert open_spans == [stored["current_item_id"]]
     live = [i["id"] for i in stored["agenda"] if i["status"] == "live"]
     assert live == [stored["current_item_id"]]
     applied += len(went_live)
@@ -279,6 +284,8 @@ def test_a_server_killed_mid_burst_comes_back_with_every_acknowledged_action(pro
 
     # It serves the state it had when it died: same item, same start time, same records.
     assert ceremony_part(service.state()) == ceremony_part(stored)
+    spans = [(s["item_id"], s["started_at"], s["ended_at"]) for s in service.history()["spans"]]
+    assert spans == [(s["item_id"], s["started_at"], s["ended_at"]) for s in timeline["spans"]]
 
     # Every client comes back by itself and shows the right item.
     clients = [user for user in everyone if user is not points[CLOSED_POINT]]

@@ -3,6 +3,8 @@
 The public snapshot is the same for everyone; the MC's adds every message and the roll
 call's answers; a point's adds the messages meant for it. ``server_time`` is left out here
 and stamped when the snapshot is sent, so one snapshot serves every send of a version.
+Each item carries only its latest start and end, so the state keeps its size however often
+the MC goes back and forth; every span is in ``services.history``.
 """
 
 from __future__ import annotations
@@ -108,10 +110,6 @@ def _agenda_item(plan: Plan, state: CeremonyState, slot) -> dict[str, Any]:  # n
         "status": _status(plan, state, item.id, shown=bool(spans)),
         "started_at": _iso(last.started_at, plan) if last else None,
         "ended_at": _iso(last.ended_at, plan) if last else None,
-        "spans": [
-            {"started_at": _iso(s.started_at, plan), "ended_at": _iso(s.ended_at, plan)}
-            for s in spans
-        ],
     }
 
 

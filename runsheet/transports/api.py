@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, request
 from ..domain.errors import InvalidInput, RunsheetError, StaleVersion
 from ..plans import plan_to_dict
 from ..services.ceremony import Current
+from ..services.history import history
 from ..services.snapshot import snapshot_for
 from ..services.tokens import PUBLIC, Actor
 from .auth import api_actor, services
@@ -68,6 +69,16 @@ def get_state():  # noqa: ANN201
     """Return the live state (with private parts when a token is given)."""
     actor = api_actor(required=False) if request.headers.get("Authorization") else PUBLIC
     return jsonify(state_body(actor, services().ceremony.current()))
+
+
+@bp.get("/history")
+def get_history():  # noqa: ANN201
+    """Return every stretch each item was live, and each item's planned and actual time."""
+    current = services().ceremony.current()
+    now = services().ceremony.clock()
+    body = history(current.plan, current.state, now)
+    body["server_time"] = now.astimezone(current.plan.event.zone).isoformat()
+    return jsonify(body)
 
 
 @bp.get("/plan")

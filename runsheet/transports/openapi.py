@@ -205,6 +205,7 @@ def build_document(plan: Plan | None = None) -> Schema:
     """Return the OpenAPI document; ``plan`` supplies example item and point ids."""
     paths: dict[str, Schema] = {
         "/api/v1/state": {"get": _get_state()},
+        "/api/v1/history": {"get": _get_history()},
         "/api/v1/plan": {"get": _get_plan()},
         "/api/v1/openapi.json": {"get": _get_document()},
         "/healthz": {"get": _get_health()},
@@ -263,6 +264,25 @@ def _get_state() -> Schema:
         "responses": {
             "200": _json("The live state.", _ref("State")),
             "401": _ref_response("Unauthenticated"),
+            "404": _ref_response("NotFound"),
+        },
+    }
+
+
+def _get_history() -> Schema:
+    return {
+        "operationId": "get_history",
+        "tags": ["state"],
+        "summary": "Read when each item was live",
+        "description": (
+            "Every stretch an item was live, in the order they started (an item the MC went "
+            "back to has several), and each item's planned and actual seconds in all; the "
+            "live item's counts until now. The state itself carries only each item's latest "
+            "start and end."
+        ),
+        "security": [],
+        "responses": {
+            "200": _json("The timeline.", _ref("History")),
             "404": _ref_response("NotFound"),
         },
     }
@@ -496,10 +516,30 @@ def _state_schemas() -> dict[str, Schema]:
                 "status": {"enum": ["pending", "live", "done"]},
                 "started_at": _or_null(MOMENT),
                 "ended_at": _or_null(MOMENT),
-                "spans": {
-                    "type": "array",
-                    "items": _object({"started_at": MOMENT, "ended_at": _or_null(MOMENT)}),
-                },
+            }
+        ),
+        "History": _object(
+            {
+                "version": COUNT,
+                "server_time": MOMENT,
+                "spans": {"type": "array", "items": _ref("HistorySpan")},
+                "items": {"type": "array", "items": _ref("HistoryItem")},
+            }
+        ),
+        "HistorySpan": _object(
+            {
+                "item_id": TEXT,
+                "started_at": MOMENT,
+                "ended_at": _or_null(MOMENT),
+                "seconds": {"type": "number", "minimum": 0},
+            }
+        ),
+        "HistoryItem": _object(
+            {
+                "id": TEXT,
+                "planned_seconds": {"type": "integer", "minimum": 60},
+                "actual_seconds": {"type": "number", "minimum": 0},
+                "times_shown": COUNT,
             }
         ),
         "Timing": _object(

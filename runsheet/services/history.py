@@ -1,0 +1,52 @@
+"""The ceremony's timeline: every stretch each item was live, and how long in all.
+
+The live state carries only each item's latest start and end, so that the state pushed to
+every screen stays the same size however often the MC goes back and forth; this is the
+whole record, read on demand (``GET /api/v1/history``) for a report after the ceremony.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..domain.ceremony import CeremonyState
+from ..domain.plan import Plan
+
+
+def history(plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
+    """Return every span in the order it started, and each item's planned and actual time.
+
+    An open span (the live item's) counts until ``now``.
+    """
+    zone = plan.event.zone
+    spans = sorted(
+        ((span, item_id) for item_id, item_spans in state.spans.items() for span in item_spans),
+        key=lambda pair: pair[0].started_at,
+    )
+    actual: dict[str, float] = {}
+    timeline = []
+    for span, item_id in spans:
+        seconds = ((span.ended_at or now) - span.started_at).total_seconds()
+        actual[item_id] = actual.get(item_id, 0.0) + seconds
+        timeline.append(
+            {
+                "item_id": item_id,
+                "started_at": span.started_at.astimezone(zone).isoformat(),
+                "ended_at": span.ended_at.astimezone(zone).isoformat() if span.ended_at else None,
+                "seconds": round(seconds, 3),
+            }
+        )
+    return {
+        "version": state.version,
+        "spans": timeline,
+        "items": [
+            {
+                "id": item.id,
+                "planned_seconds": item.planned_minutes * 60,
+                "actual_seconds": round(actual.get(item.id, 0.0), 3),
+                "times_shown": len(state.spans.get(item.id, [])),
+            }
+            for item in plan.agenda
+        ],
+    }
