@@ -84,8 +84,18 @@ class RedisServer:
         """Kill Redis at once (SIGKILL): its clients see their connections break."""
         _stop(self.process, signal.SIGKILL)
 
+    def hang(self) -> None:
+        """Freeze Redis (SIGSTOP): connections stay open and nothing is answered."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def wake(self) -> None:
+        """Let a frozen Redis go on (SIGCONT)."""
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
-        """Stop Redis if it runs."""
+        """Stop Redis if it runs (frozen or not)."""
+        if self.process is not None and self.process.poll() is None:
+            self.wake()
         _stop(self.process)
 
     def log_text(self) -> str:

@@ -157,6 +157,15 @@ def online(page: Page) -> None:
     expect(page.locator("#conn")).to_have_attribute("data-state", "online")
 
 
+def settled(mc: Page) -> None:
+    """Wait until the MC console has the answer to its last action.
+
+    Every screen shows a change as soon as it is broadcast, a moment before the console
+    gets its own answer; until then Next and Back are disabled, and a key does nothing.
+    """
+    expect(mc.locator("#next")).to_have_attribute("aria-busy", "false")
+
+
 def tile(mc: Page, point_id: str):  # noqa: ANN201
     """Return the MC's check-in tile for a point."""
     return mc.locator(f"#board [data-key='{point_id}']")
@@ -180,6 +189,7 @@ def test_next_on_the_mc_console_shows_the_new_item_on_a_point_page_and_the_stage
     expect(stage.locator("#stage-title")).to_have_text(AGENDA[0])
     expect(stage.locator("#stage-next-title")).to_have_text(AGENDA[1])
 
+    settled(mc)
     mc.locator("body").press("ArrowRight")  # the keyboard does the same
 
     expect(ward.locator("#now-title")).to_have_text(AGENDA[1])
@@ -206,9 +216,11 @@ def test_going_back_asks_first_and_cancel_is_the_safe_choice(tabs):
     mc = tabs.mc()
     mc.locator("#next").click()
     expect(mc.locator("#now-title")).to_have_text(AGENDA[0])
+    settled(mc)
     mc.locator("body").press("ArrowRight")
     expect(mc.locator("#now-title")).to_have_text(AGENDA[1])
 
+    settled(mc)
     mc.locator("body").press("ArrowLeft")
     dialog = mc.locator("#confirm")
     expect(dialog).to_be_visible()
@@ -452,6 +464,7 @@ def test_markup_in_plan_check_ins_and_messages_shows_as_text(tabs, clock):
     mc.locator("#message-send").click()
     mc.locator("#next").click()
     expect(mc.locator("#now-title")).to_have_text(AGENDA[0])
+    settled(mc)
     mc.locator("body").press("ArrowRight")
 
     expect(stage.locator("#stage-title")).to_have_text(HOSTILE)

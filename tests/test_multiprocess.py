@@ -4,8 +4,8 @@ Two eventlet processes on different ports share a fresh PostgreSQL database and 
 message queue; clients connect to either. What one process does, the clients of the other
 see; presence counts a point's pages on both; the database's compare-and-set decides
 between two MC requests sent to both at once. A Redis of the test's own is killed in the
-middle of a ceremony: actions still succeed and are stored, and every client gets the
-latest state, while Redis is down and once it is back.
+middle of a ceremony, and frozen in another: actions still succeed, promptly, and are
+stored, and every client gets the latest state, while Redis is away and once it is back.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 import redis
 import requests
 
-from runsheet.transports.queue import channel_for
+from runsheet.transports.queue import LONGEST_QUIET_SECONDS, PUBLISH_TIMEOUT_SECONDS, channel_for
 from tests.conftest import REDIS_URL
 from tests.live_server import Crowd, SocketUser, point_of
 from tests.processes import Processes, Service, close_clients, eventually, newest
@@ -249,11 +249,17 @@ def subscribers(server, channel: str) -> int:  # noqa: ANN001
         client.close()
 
 
-def test_a_redis_restart_loses_no_state_and_fan_out_resumes(processes, postgres_url):
+def two_processes_on_own_redis(processes: Processes, postgres_url: str):  # noqa: ANN201
+    """Start a Redis of the test's own and two processes using it; return all three."""
     queue = processes.redis()
     options = {"message_queue": queue.url, "grace_seconds": RESTART_GRACE_SECONDS}
     a = processes.service("a", postgres_url, **options)
     b = processes.service("b", postgres_url, **options)
+    return queue, a, b
+
+
+def test_a_redis_restart_loses_no_state_and_fan_out_resumes(processes, postgres_url):
+    queue, a, b = two_processes_on_own_redis(processes, postgres_url)
     on_a, on_b = processes.crowd(a), processes.crowd(b)
     mc = on_a.mc()
     console_b = mc_page(on_b)
@@ -310,4 +316,42 @@ def test_a_redis_restart_loses_no_state_and_fan_out_resumes(processes, postgres_
     for screen in screens:
         assert newest(screen)["current_item_id"] == final["current_item_id"], screen
         assert newest(screen)["version"] == final["version"], screen
+    assert "Traceback" not in a.log_text() + b.log_text(), processes.logs()
+
+
+def test_a_hung_redis_holds_up_no_action_and_fan_out_resumes(processes, postgres_url):
+    queue, a, b = two_processes_on_own_redis(processes, postgres_url)
+    on_a, on_b = processes.crowd(a), processes.crowd(b)
+    screens = [mc_page(on_a), on_a.viewer(), mc_page(on_b), on_b.viewer()]
+    viewer_b = screens[-1]
+    eventually(lambda: subscribers(queue, channel_for(queue.url)) == 2, what="both subscribed")
+
+    queue.hang()  # accepts connections, answers nothing
+    try:
+        # Each action answers within the publish timeout, though Redis never does.
+        for _ in range(3):
+            sent_at = time.monotonic()
+            response = a.post("/advance")
+            assert response.status_code == 200, response.text
+            assert time.monotonic() - sent_at < PUBLISH_TIMEOUT_SECONDS + 2
+        latest = response.json()
+        # Every screen gets it: B's from the database, by B's heartbeat.
+        for screen in screens:
+            sees(screen, at_least(latest["version"]), timeout=2 * BEAT_SECONDS + 3)
+    finally:
+        queue.wake()
+
+    # Once Redis answers again, a change on A reaches B's clients through the queue:
+    # sooner than B's heartbeat could catch them up (at least one beat).
+    def through_the_queue() -> bool:
+        response = a.post("/advance")
+        assert response.status_code == 200, response.text
+        sees(viewer_b, at_least(response.json()["version"]), timeout=BEAT_SECONDS / 2)
+        return True
+
+    eventually(through_the_queue, timeout=LONGEST_QUIET_SECONDS + 10, what="queue delivery")
+    final = a.state()
+    for screen in screens:
+        sees(screen, at_least(final["version"]))
+    assert "could not publish to the message queue" in a.log_text()
     assert "Traceback" not in a.log_text() + b.log_text(), processes.logs()

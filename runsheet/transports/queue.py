@@ -33,6 +33,15 @@ RESUBSCRIBE_SECONDS = 1.0
 # Options of the Redis client: an unreachable Redis must fail an attempt quickly.
 REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_keepalive": True}
 
+# Seconds a publish may wait for Redis's answer. A publish runs inside the action whose
+# change it announces, so a Redis that hangs (not gone: it accepts and never answers) must
+# not hold that action up; the other processes catch up from the database meanwhile.
+PUBLISH_TIMEOUT_SECONDS = 1.0
+
+# Longest pause in publishing after failures in a row (it doubles from RESUBSCRIBE_SECONDS),
+# so a Redis that stays broken costs an action a timeout only now and then.
+LONGEST_QUIET_SECONDS = 16.0
+
 
 class StateMark(NamedTuple):
     """Which state a room was sent: the event (its slug) and the state's version."""
@@ -81,6 +90,8 @@ class RedisQueue(socketio.RedisManager):
         # room an older state than the queue just did.
         self._lock = threading.RLock()
         self._quiet_until = 0.0  # monotonic time before which publishing is not tried
+        self._failed_publishes = 0  # in a row
+        self._publishing_client: Any = None
 
     # -- what each room got ------------------------------------------------------------
 
@@ -147,25 +158,45 @@ class RedisQueue(socketio.RedisManager):
     # -- talking to Redis ----------------------------------------------------------------
 
     def _publish(self, data: Any) -> Any:
-        """Publish a message; after a failure, skip publishing for a moment.
+        """Publish a message; after a failure, skip publishing for a while.
 
         The change is committed and this process's clients have it already; the other
         processes catch up from the database. Trying Redis again for each of the next
-        emits would only hold up the action that made the change.
+        emits would only hold up the actions that made the changes, so the pause doubles
+        while Redis keeps failing. Publishing has a client of its own, with a timeout, so
+        that neither a hung Redis nor reconnecting disturbs the subscription.
         """
         if time.monotonic() < self._quiet_until:
             return None
+        errors = self._get_redis_module().exceptions
         for attempt in (1, 2):  # a connection Redis dropped fails once, then reconnects
             try:
-                if not self.connected:
-                    self._redis_connect()
-                return self.redis.publish(self.channel, self.json.dumps(data))
+                published = self._publisher().publish(self.channel, self.json.dumps(data))
             except Exception as error:  # noqa: BLE001 - any failure: Redis is not there
-                self.connected = False
-                if attempt == 2:
-                    self._quiet_until = time.monotonic() + RESUBSCRIBE_SECONDS
-                    logger.error("could not publish to the message queue (%s)", error)
+                if attempt == 1 and not isinstance(error, errors.TimeoutError):
+                    continue
+                self._failed_publishes += 1
+                pause = RESUBSCRIBE_SECONDS * 2 ** (self._failed_publishes - 1)
+                self._quiet_until = time.monotonic() + min(pause, LONGEST_QUIET_SECONDS)
+                logger.error("could not publish to the message queue (%s)", error)
+                return None
+            if self._failed_publishes:
+                logger.warning("publishing to the message queue again")
+                self._failed_publishes = 0
+            return published
         return None
+
+    def _publisher(self) -> Any:
+        """Return the Redis client that publishes: one try per call, answers within a second."""
+        if self._publishing_client is None:
+            module = self._get_redis_module()
+            self._publishing_client = module.Redis.from_url(
+                self.redis_url,
+                **REDIS_OPTIONS,
+                socket_timeout=PUBLISH_TIMEOUT_SECONDS,
+                retry=module.retry.Retry(module.backoff.NoBackoff(), 0),
+            )
+        return self._publishing_client
 
     def _redis_listen_with_retries(self) -> Iterator[Mapping[str, Any]]:
         """Yield the channel's messages; when Redis goes away, subscribe again each second."""

@@ -3,8 +3,8 @@
 import { liveItem, nextItem, pointName, timingAt } from "./agenda.js";
 import { confirmAction, confirmOpen } from "./confirm.js";
 import { byId, cloneTemplate, setData, setText, show, slot, syncChildren } from "./dom.js";
-import { errorText, everySecond } from "./live.js";
-import { startPage } from "./page.js";
+import { errorText } from "./live.js";
+import { startActingPage } from "./page.js";
 
 let pending = false; // a run-sheet action is on its way: Next waits for its answer
 let ctx = null;
@@ -423,22 +423,16 @@ function renderAll() {
   el.messageSend.disabled = !online();
 }
 
-ctx = startPage({
-  render: (state, context) => {
+ctx = startActingPage({
+  draw: (context) => {
     ctx = context;
-    if (ctx.live) renderAll();
-  },
-  status: (status) => {
-    show(el.offline, status === "offline");
-    show(el.refused, status === "refused");
     renderAll();
   },
-});
-renderAll();
-document.body.dataset.ready = "yes";
-everySecond(ctx.live.clock, () => {
-  renderTimers();
-  renderRollCall();
+  tick: () => {
+    renderTimers();
+    renderRollCall();
+  },
+  banners: { offline: el.offline, refused: el.refused },
 });
 
 el.next.addEventListener("click", pressNext);

@@ -1,8 +1,9 @@
 // What every live page shares: its embedded data, translations, formats and connection.
 
+import { show } from "./dom.js";
 import { makeFormat } from "./format.js";
 import { makeTranslator } from "./i18n.js";
-import { Live, readPageData, renderConnection } from "./live.js";
+import { everySecond, Live, readPageData, renderConnection } from "./live.js";
 
 /**
  * Start a live page: render(state, ctx) draws a state, status(status, ctx) reacts to the
@@ -27,5 +28,27 @@ export function startPage({ render, status = () => {} }) {
   });
   ctx.live.start(data.state);
   ctx.live.connect();
+  return ctx;
+}
+
+/**
+ * Start a page that acts for its role (the MC console, a point's page): draw(ctx) redraws
+ * the whole page after every state and every change of connection, the "offline" and
+ * "refused" banners follow the connection, and tick(ctx) runs every second. Returns ctx.
+ */
+export function startActingPage({ draw, tick, banners }) {
+  const ctx = startPage({
+    render: (state, context) => {
+      if (context.live) draw(context);
+    },
+    status: (status, context) => {
+      show(banners.offline, status === "offline");
+      show(banners.refused, status === "refused");
+      if (context.live) draw(context);
+    },
+  });
+  draw(ctx);
+  document.body.dataset.ready = "yes";
+  everySecond(ctx.live.clock, () => tick(ctx));
   return ctx;
 }

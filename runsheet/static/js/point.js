@@ -3,8 +3,8 @@
 
 import { liveItem, nextItem, pointName, timingAt } from "./agenda.js";
 import { byId, cloneTemplate, setText, show, slot, syncChildren } from "./dom.js";
-import { errorText, everySecond } from "./live.js";
-import { startPage } from "./page.js";
+import { errorText } from "./live.js";
+import { startActingPage } from "./page.js";
 
 let ctx = null;
 let editing = false; // the technician reopened the check-in form to change it
@@ -274,22 +274,16 @@ function renderAll() {
   renderTrouble(state);
 }
 
-ctx = startPage({
-  render: (state, context) => {
+ctx = startActingPage({
+  draw: (context) => {
     ctx = context;
-    if (ctx.live) renderAll();
-  },
-  status: (status) => {
-    show(el.offline, status === "offline");
-    show(el.refused, status === "refused");
     renderAll();
   },
-});
-renderAll();
-document.body.dataset.ready = "yes";
-everySecond(ctx.live.clock, () => {
-  renderElapsed();
-  renderRollCall();
+  tick: () => {
+    renderElapsed();
+    renderRollCall();
+  },
+  banners: { offline: el.offline, refused: el.refused },
 });
 
 el.form.addEventListener("submit", submitCheckin);
