@@ -17,7 +17,8 @@ from ..domain.plan import Plan
 def history(plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
     """Return every span in the order it started, and each item's planned and actual time.
 
-    An open span (the live item's) counts until ``now``.
+    An open span (the live item's) counts until ``now`` (never below zero, should the
+    server's clock have been set back since it opened).
     """
     zone = plan.event.zone
     spans = sorted(
@@ -27,7 +28,7 @@ def history(plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
     actual: dict[str, float] = {}
     timeline = []
     for span, item_id in spans:
-        seconds = ((span.ended_at or now) - span.started_at).total_seconds()
+        seconds = max(0.0, ((span.ended_at or now) - span.started_at).total_seconds())
         actual[item_id] = actual.get(item_id, 0.0) + seconds
         timeline.append(
             {
