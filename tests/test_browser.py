@@ -383,6 +383,22 @@ def test_a_problem_reported_by_a_point_shows_on_the_mc_board_until_cleared(tabs)
     expect(ward.locator("#trouble-active")).to_be_hidden()
 
 
+def test_a_quick_report_keeps_what_the_technician_is_typing(tabs):
+    ward = tabs.point("thanh-xuan")
+    ward.locator("#trouble-text").fill("Máy chiếu tắt")
+
+    ward.locator("[data-trouble='no_sound']").click()
+
+    expect(ward.locator("#trouble-what")).to_contain_text(VI["trouble.no_sound"])
+    ward.wait_for_timeout(700)  # the answer to the quick report has come back by now
+    expect(ward.locator("#trouble-text")).to_have_value("Máy chiếu tắt")
+
+    ward.locator("#trouble-other").click()
+
+    expect(ward.locator("#trouble-what")).to_contain_text("Máy chiếu tắt")
+    expect(ward.locator("#trouble-text")).to_have_value("")
+
+
 def test_a_message_stays_on_the_point_page_until_read_and_the_mc_sees_who_read_it(tabs):
     mc = tabs.mc()
     ward = tabs.point("hiep-thanh")

@@ -396,7 +396,8 @@ async function sendMessage(event) {
   const result = await ctx.live.act("message", { text, to });
   el.messageSend.disabled = !online();
   if (result.ok) {
-    el.messageText.value = "";
+    // Empty the box once what it said is sent, not what was typed since.
+    if (el.messageText.value.trim() === text) el.messageText.value = "";
     show(el.messageError, false);
   } else {
     setText(el.messageError, errorText(ctx.t, result));

@@ -175,7 +175,8 @@ async function reportTrouble(kind, text = "") {
   if (text) payload.text = text;
   const result = await ctx.live.act("trouble", payload);
   formError(el.troubleError, result.ok ? null : errorText(ctx.t, result));
-  if (result.ok) el.troubleText.value = "";
+  // Empty the box once what it said is reported, not what was typed since.
+  if (result.ok && text && el.troubleText.value.trim() === text) el.troubleText.value = "";
 }
 
 async function reportOther(event) {
