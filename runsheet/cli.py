@@ -207,23 +207,11 @@ def rotate_tokens_command(slug: str | None) -> None:
 @click.option("--cancel", is_flag=True, help="Write the matching METHOD:CANCEL files instead.")
 def invites(out_dir: Path, cancel: bool) -> None:
     """Write one e-mail invitation (.ics) per point contact with an e-mail; send none."""
-    from .calendar.invites import write_event_invites
     from .domain.errors import RunsheetError
     from .services.ceremony import utc_now
 
-    svc = _services(_app())
-    current = svc.ceremony.current()
     try:
-        paths = write_event_invites(
-            svc.store,
-            current.event_id,
-            current.plan,
-            out_dir,
-            cancel,
-            domain=svc.calendar_domain,
-            base_url=svc.base_url,
-            now=utc_now(),
-        )
+        paths = _services(_app()).write_invites(out_dir, cancel, utc_now())
     except RunsheetError as error:
         _fail(error.message)
     kind = "cancellations" if cancel else "invitations"

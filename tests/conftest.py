@@ -223,3 +223,25 @@ def anonymous(client) -> Caller:
 def plan():
     """Return the built-in plan."""
     return default_plan()
+
+
+# -- the production server, as a subprocess ---------------------------------------------------
+# (tests.live_server imports this module, so it is imported where it is needed)
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Run ``runsheet serve`` (eventlet) on a fresh database with a one-second grace period."""
+    from tests.live_server import serve_command
+
+    yield from serve_command(tmp_path)
+
+
+@pytest.fixture
+def crowd(served):
+    """Return the people who connect to the served ceremony during a test."""
+    from tests.live_server import Crowd
+
+    crowd = Crowd(served)
+    yield crowd
+    crowd.close()

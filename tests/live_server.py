@@ -35,6 +35,7 @@ from runsheet.transports.sockets import stop_sockets
 from tests.conftest import SECRET, make_app, tokens_of
 
 WAIT_SECONDS = 15  # the longest a test waits for something before it fails
+STARTUP_SECONDS = 60  # the longest a served process may take to answer after it was started
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -111,8 +112,7 @@ def free_port() -> int:
 
 def serve_command(folder: Path, **environment: str) -> Iterator[ServedProcess]:
     """Run ``runsheet serve`` on a fresh SQLite database until the generator is closed."""
-    runsheet = shutil.which("runsheet", path=str(Path(sys.executable).parent))
-    assert runsheet, "the runsheet command is not installed next to this Python"
+    runsheet = runsheet_command()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -134,15 +134,8 @@ def serve_command(folder: Path, **environment: str) -> Iterator[ServedProcess]:
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_healthy(url, process, log)
-        links = json.loads(
-            subprocess.run(
-                [runsheet, "links", "--json"], env=env, cwd=folder, check=True, capture_output=True
-            ).stdout
-        )
-        tokens = {"mc": _token(links["mc"])}
-        tokens |= {pid: _token(link) for pid, link in links["points"].items()}
-        yield ServedProcess(url, tokens, process, log)
+        wait_until_healthy(url, process, log)
+        yield ServedProcess(url, read_tokens(env, folder), process, log)
     finally:
         process.terminate()
         try:
@@ -152,22 +145,54 @@ def serve_command(folder: Path, **environment: str) -> Iterator[ServedProcess]:
             process.wait()
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
+def runsheet_command() -> str:
+    """Return the path of the ``runsheet`` command next to this Python."""
+    found = shutil.which("runsheet", path=str(Path(sys.executable).parent))
+    assert found, "the runsheet command is not installed next to this Python"
+    return found
+
+
+def wait_until_healthy(
+    url: str, process: subprocess.Popen, log: Path, timeout: float = STARTUP_SECONDS
+) -> None:
+    """Wait until ``runsheet serve`` at ``url`` answers /healthz; fail if it stops or lingers."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"runsheet serve stopped:\n{log.read_text()}")
+            raise AssertionError(f"runsheet serve at {url} stopped:\n{_text_of(log)}")
         try:
             if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return
         except requests.ConnectionError:
             pass
-        time.sleep(0.2)
-    raise AssertionError(f"runsheet serve did not answer within 60 s:\n{log.read_text()}")
+        time.sleep(0.1)
+    raise AssertionError(
+        f"runsheet serve at {url} did not answer within {timeout} s:\n{_text_of(log)}"
+    )
+
+
+def read_tokens(env: dict[str, str], folder: Path) -> dict[str, str]:
+    """Return every role's token, as ``runsheet links --json`` prints them for that install."""
+    links = json.loads(
+        subprocess.run(
+            [runsheet_command(), "links", "--json"],
+            env=env,
+            cwd=folder,
+            check=True,
+            capture_output=True,
+            timeout=STARTUP_SECONDS,
+        ).stdout
+    )
+    tokens = {"mc": _token(links["mc"])}
+    return tokens | {pid: _token(link) for pid, link in links["points"].items()}
 
 
 def _token(link: str) -> str:
     return link.split("?token=", 1)[1]
+
+
+def _text_of(log: Path) -> str:
+    return log.read_text(errors="replace") if log.exists() else ""
 
 
 class _InOrderEngineIOClient(engineio.Client):

@@ -10,12 +10,10 @@ reconnects by itself, as the pages do.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,9 +24,16 @@ import redis
 import requests
 
 from tests.conftest import SECRET
-from tests.live_server import WAIT_SECONDS, Crowd, SocketUser, free_port
-
-STARTUP_SECONDS = 60  # the longest a process may take to answer after it was started
+from tests.live_server import (
+    STARTUP_SECONDS,
+    WAIT_SECONDS,
+    Crowd,
+    SocketUser,
+    free_port,
+    read_tokens,
+    runsheet_command,
+    wait_until_healthy,
+)
 
 
 def _stop(process: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
@@ -138,13 +143,6 @@ class Service:
     def __repr__(self) -> str:
         return f"<Service {self.name} {self.url}>"
 
-    @property
-    def command(self) -> str:
-        """Return the path of the ``runsheet`` command next to this Python."""
-        found = shutil.which("runsheet", path=str(Path(sys.executable).parent))
-        assert found, "the runsheet command is not installed next to this Python"
-        return found
-
     def start(self) -> Service:
         """Start ``runsheet serve`` on this service's port; wait until it is healthy."""
         self.starts += 1
@@ -152,16 +150,16 @@ class Service:
             output.write(f"---- start {self.starts}\n".encode())
             output.flush()
             self.process = subprocess.Popen(
-                [self.command, "serve", "--port", str(self.port)],
+                [runsheet_command(), "serve", "--port", str(self.port)],
                 env=self.env,
                 cwd=self.folder,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C of the test run is not its signal
             )
-        self._wait_until_healthy()
+        wait_until_healthy(self.url, self.process, self.log)
         if not self.tokens:
-            self.tokens = self._read_tokens()
+            self.tokens = read_tokens(self.env, self.folder)
         return self
 
     def kill(self) -> None:
@@ -215,39 +213,6 @@ class Service:
             headers=self.headers(role),
             timeout=WAIT_SECONDS,
         )
-
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if not self.alive:
-                raise AssertionError(f"{self} stopped:\n{self.log_text()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        waited = f"{self} did not answer within {STARTUP_SECONDS} s"
-        raise AssertionError(f"{waited}:\n{self.log_text()}")
-
-    def _read_tokens(self) -> dict[str, str]:
-        links = json.loads(
-            subprocess.run(
-                [self.command, "links", "--json"],
-                env=self.env,
-                cwd=self.folder,
-                check=True,
-                capture_output=True,
-                timeout=STARTUP_SECONDS,
-            ).stdout
-        )
-        tokens = {"mc": _token(links["mc"])}
-        tokens |= {pid: _token(link) for pid, link in links["points"].items()}
-        return tokens
-
-
-def _token(link: str) -> str:
-    return link.split("?token=", 1)[1]
 
 
 class Processes:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from runsheet.calendar.invites import write_event_invites, write_invites
+from runsheet.calendar.invites import write_invites
 from runsheet.domain.errors import InvalidInput
 from runsheet.plans import default_plan, dump_plan
 from runsheet.services.ceremony import utc_now
@@ -15,18 +15,7 @@ from .calendar_fixtures import by_uid, moved, reload, vevents, with_contacts
 
 
 def _write(app, out_dir, cancel=False):  # noqa: ANN001, ANN202
-    svc = app.extensions["runsheet"]
-    current = svc.ceremony.current()
-    return write_event_invites(
-        svc.store,
-        current.event_id,
-        current.plan,
-        out_dir,
-        cancel,
-        domain=svc.calendar_domain,
-        base_url=svc.base_url,
-        now=utc_now(),
-    )
+    return app.extensions["runsheet"].write_invites(out_dir, cancel, utc_now())
 
 
 def test_one_request_is_written_per_point_contact_with_an_e_mail(app, tmp_path):

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import requests
 
-from tests.live_server import Crowd, everyone_follows_the_ceremony, point_of, serve_command
-
-
-@pytest.fixture
-def served(tmp_path):
-    """Run ``runsheet serve`` on a fresh database with a one-second presence grace period."""
-    yield from serve_command(tmp_path)
-
-
-@pytest.fixture
-def crowd(served):
-    """Return the people who connect to the served ceremony during a test."""
-    crowd = Crowd(served)
-    yield crowd
-    crowd.close()
+from tests.live_server import everyone_follows_the_ceremony, point_of
 
 
 def test_the_eventlet_server_runs_the_ceremony_live_for_every_point_and_viewer(served, crowd):

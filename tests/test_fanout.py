@@ -19,7 +19,7 @@ import requests
 
 from runsheet.transports.fanout import frame_of, install
 from tests.conftest import make_app
-from tests.live_server import Crowd, serve_command
+from tests.live_server import serve_command
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 200_000])
@@ -40,19 +40,6 @@ def test_a_frame_holds_the_text_with_the_length_rfc_6455_prescribes(size):
 def test_the_direct_path_is_only_for_eventlet(database_url):
     app = make_app(database_url)  # threading mode, as tests serve
     assert install(app.extensions["socketio"].server) is False
-
-
-@pytest.fixture
-def served(tmp_path):
-    """Run ``runsheet serve`` on a fresh database."""
-    yield from serve_command(tmp_path)
-
-
-@pytest.fixture
-def crowd(served):
-    crowd = Crowd(served)
-    yield crowd
-    crowd.close()
 
 
 def move_the_mc(served, times: int, threads: int = 4) -> list[int]:

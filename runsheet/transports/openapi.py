@@ -270,35 +270,34 @@ def _get_state() -> Schema:
 
 
 def _get_history() -> Schema:
-    return {
-        "operationId": "get_history",
-        "tags": ["state"],
-        "summary": "Read when each item was live",
-        "description": (
-            "Every stretch an item was live, in the order they started (an item the MC went "
-            "back to has several), and each item's planned and actual seconds in all; the "
-            "live item's counts until now. The state itself carries only each item's latest "
-            "start and end."
-        ),
-        "security": [],
-        "responses": {
-            "200": _json("The timeline.", _ref("History")),
-            "404": _ref_response("NotFound"),
-        },
-    }
+    return _public_read(
+        "get_history",
+        "Read when each item was live",
+        "Every stretch an item was live, in the order they started (an item the MC went back "
+        "to has several), and each item's planned and actual seconds in all; the live item's "
+        "counts until now. The state itself carries only each item's latest start and end.",
+        _json("The timeline.", _ref("History")),
+    )
 
 
 def _get_plan() -> Schema:
+    return _public_read(
+        "get_plan",
+        "Read the active plan",
+        "The plan as in a plan file, without people's e-mail addresses.",
+        _json("The active plan.", _ref("Plan")),
+    )
+
+
+def _public_read(operation_id: str, summary: str, description: str, ok: Schema) -> Schema:
+    """Return a GET of the active event open to anyone: ``ok``, or 404 with no event loaded."""
     return {
-        "operationId": "get_plan",
+        "operationId": operation_id,
         "tags": ["state"],
-        "summary": "Read the active plan",
-        "description": "The plan as in a plan file, without people's e-mail addresses.",
+        "summary": summary,
+        "description": description,
         "security": [],
-        "responses": {
-            "200": _json("The active plan.", _ref("Plan")),
-            "404": _ref_response("NotFound"),
-        },
+        "responses": {"200": ok, "404": _ref_response("NotFound")},
     }
 
 
