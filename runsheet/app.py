@@ -22,7 +22,12 @@ from .storage.store import Store, sqlite_url
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the runsheet app; ``config`` overrides settings read from the environment."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(asset_folder("static")),
+        template_folder=str(asset_folder("templates")),
+    )
     app.config.update(settings.from_environment())
     if config:
         app.config.update(config)
@@ -39,6 +44,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_transports(app)
     return app
+
+
+PACKAGE_FOLDER = Path(__file__).resolve().parent
+
+
+def asset_folder(name: str) -> Path:
+    """Return the folder of the pages' ``static`` or ``templates`` files.
+
+    They sit beside the package in a checkout (and so in an editable install), and inside
+    it in an installed wheel, which carries them as ``runsheet/static`` and
+    ``runsheet/templates`` (see pyproject.toml).
+    """
+    installed = PACKAGE_FOLDER / name
+    if installed.is_dir():
+        return installed
+    return PACKAGE_FOLDER.parent / name
 
 
 def build_services(config: Mapping[str, Any]) -> Services:

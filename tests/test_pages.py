@@ -17,7 +17,8 @@ from runsheet.transports.auth import MC_COOKIE, token_cookie_name
 from runsheet.transports.pages import LANGUAGE_COOKIE
 from tests.conftest import SECRET, make_app, tokens_of
 
-PACKAGE = Path(__file__).resolve().parent.parent / "runsheet"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "runsheet"
 PAGES = ["/", "/stage", "/mc", "/points/thoi-an"]
 
 
@@ -423,9 +424,9 @@ def test_both_catalogs_have_the_same_keys_and_placeholders():
 
 def test_every_key_the_pages_use_is_in_the_catalogs():
     used: set[str] = set()
-    for template in (PACKAGE / "templates").glob("*.html"):
+    for template in (ROOT / "templates").glob("*.html"):
         used |= set(re.findall(r"""\bt\(\s*["'](\w+(?:\.\w+)+)["']\s*[,)]""", template.read_text()))
-    for script in (PACKAGE / "static" / "js").glob("*.js"):
+    for script in (ROOT / "static" / "js").glob("*.js"):
         used |= set(re.findall(r"""\bt\(\s*"(\w+(?:\.\w+)+)"\s*[,)]""", script.read_text()))
     # Keys built from a value: every value the state or the code can give.
     used |= {f"phase.{p}" for p in ("not_started", "live", "finished")}
