@@ -38,8 +38,7 @@ def _install(store, plan, now):  # noqa: ANN001, ANN202
 
 
 def _revisions(store, event_id):  # noqa: ANN001, ANN202
-    with store.engine.connect() as conn:
-        return load_revisions(conn, event_id)
+    return load_revisions(store, event_id)
 
 
 def _sequences(store, event_id) -> dict[str, int]:  # noqa: ANN001

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from runsheet.plans import default_plan
 from runsheet.services.ceremony import CeremonyService
 from runsheet.services.plans import install_plan
 from runsheet.services.tokens import Actor
+from runsheet.storage import store as store_module
 from runsheet.storage.tables import tokens as tokens_table
 
 from .conftest import SECRET, make_app, open_store
@@ -205,3 +207,48 @@ def test_connections_of_a_dead_process_stop_counting_after_the_grace_period(
     points = svc.ceremony.current().state.points
     assert points["an-phu-dong"].online is False
     assert points["thoi-an"].online is True
+
+
+def test_the_stored_plan_is_checked_once_per_revision_not_on_every_read(
+    any_database_url, clock, monkeypatch
+):
+    store = open_store(any_database_url)
+    store.create_schema()
+    event_id = install_plan(store, default_plan(), SECRET, clock.now).event_id
+    checked = []
+    real_check = store_module.plan_from_dict
+    monkeypatch.setattr(
+        store_module, "plan_from_dict", lambda data: checked.append(1) or real_check(data)
+    )
+    for _ in range(5):
+        plan, _state = store.load_state(event_id)
+    assert plan == default_plan()
+    assert len(checked) <= 1  # installing may have kept it already; reading never re-checks
+
+    # Another process replaces the plan: the next read sees the new revision and checks it.
+    other = open_store(any_database_url)
+    changed = dataclasses.replace(
+        default_plan(),
+        event=dataclasses.replace(default_plan().event, title="Lễ khai mạc (đã sửa)"),
+    )
+    install_plan(other, changed, SECRET, clock.now)
+    checked.clear()
+    plan, _state = store.load_state(event_id)
+    assert plan.event.title == "Lễ khai mạc (đã sửa)"
+    store.load_state(event_id)
+    assert len(checked) == 1
+
+
+def test_a_database_made_before_plan_revisions_gains_the_column(tmp_path, clock):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    store = open_store(url)
+    store.create_schema()
+    event_id = install_plan(store, default_plan(), SECRET, clock.now).event_id
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE events DROP COLUMN plan_revision")
+
+    again = open_store(url)
+    again.create_schema()
+    plan, state = again.load_state(event_id)
+    assert plan == default_plan()
+    assert state.version == 1

@@ -16,12 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from ..domain.plan import Plan
 from ..plans import plan_from_dict
-from ..storage.store import Store
-from ..storage.tables import calendar_components, events
+from ..storage.store import CalendarRow, Store
 from .components import CANCELLED, Component, plan_components
 
 
@@ -44,15 +43,10 @@ class Revision:
 Revisions = Mapping[str, Revision]
 
 
-def record_plan(conn: Connection, event_id: int, plan: Plan, now: datetime) -> None:
+def record_plan(store: Store, conn: Connection, event_id: int, plan: Plan, now: datetime) -> None:
     """Raise the SEQUENCE of every calendar component the new plan changes."""
-    _lock_event(conn, event_id)
-    stored = {
-        row.key: row
-        for row in conn.execute(
-            select(calendar_components).where(calendar_components.c.event_id == event_id)
-        )
-    }
+    store.lock_event(conn, event_id)
+    stored = {row.key: row for row in store.calendar_rows(event_id, conn)}
     current = {component.key: component for component in plan_components(plan)}
     gone = [
         Component.from_dict(row.component).cancelled()
@@ -60,25 +54,24 @@ def record_plan(conn: Connection, event_id: int, plan: Plan, now: datetime) -> N
         if key not in current
     ]
     for component in [*current.values(), *gone]:
-        _record(conn, event_id, stored.get(component.key), component, now)
+        revised = _revised(stored.get(component.key), component, now)
+        if revised is not None:
+            store.save_calendar_row(conn, event_id, revised)
 
 
-def load_revisions(conn: Connection, event_id: int) -> dict[str, Revision]:
+def load_revisions(
+    store: Store, event_id: int, conn: Connection | None = None
+) -> dict[str, Revision]:
     """Return every recorded component of an event, by key."""
-    rows = conn.execute(
-        select(calendar_components)
-        .where(calendar_components.c.event_id == event_id)
-        .order_by(calendar_components.c.key)
-    )
     return {
         row.key: Revision(
             component=Component.from_dict(row.component),
             sequence=row.sequence,
             content_hash=row.content_hash,
-            created_at=_utc(row.created_at),
-            revised_at=_utc(row.revised_at),
+            created_at=row.created_at,
+            revised_at=row.revised_at,
         )
-        for row in rows
+        for row in store.calendar_rows(event_id, conn)
     }
 
 
@@ -108,71 +101,39 @@ def ensure_recorded(store: Store, event_id: int, plan: Plan, now: datetime) -> d
     It records the plan *stored* for the event, not ``plan``, so a process holding an older
     copy of the plan can never publish it over a newer one.
     """
-    with store.engine.connect() as conn:
-        revisions = load_revisions(conn, event_id)
+    revisions = load_revisions(store, event_id)
     if is_recorded(revisions, plan):
         return revisions
     with store.transaction() as conn:
-        stored_plan = plan_from_dict(
-            conn.execute(select(events.c.plan).where(events.c.id == event_id)).scalar_one()
-        )
-        record_plan(conn, event_id, stored_plan, now)
-        return load_revisions(conn, event_id)
+        stored_plan = plan_from_dict(store.plan_data(conn, event_id))
+        record_plan(store, conn, event_id, stored_plan, now)
+        return load_revisions(store, event_id, conn)
 
 
-def _record(
-    conn: Connection,
-    event_id: int,
-    row,
-    component: Component,
-    now: datetime,  # noqa: ANN001
-) -> None:
+def _revised(row: CalendarRow | None, component: Component, now: datetime) -> CalendarRow | None:
+    """Return the record ``component`` needs now, or None if the recorded one still holds."""
     content_hash = component.content_hash()
     fingerprint = component.fingerprint()
     now = now.astimezone(UTC)
     if row is None:
-        conn.execute(
-            insert(calendar_components).values(
-                event_id=event_id,
-                key=component.key,
-                sequence=0,
-                fingerprint=fingerprint,
-                content_hash=content_hash,
-                component=component.to_dict(),
-                created_at=now,
-                revised_at=now,
-            )
-        )
-        return
-    if row.content_hash == content_hash:
-        return
-    sequence = row.sequence + (1 if row.fingerprint != fingerprint else 0)
-    # A revision time never goes backwards, even if the clock does.
-    revised_at = max(now, _utc(row.revised_at))
-    conn.execute(
-        update(calendar_components)
-        .where(
-            calendar_components.c.event_id == event_id,
-            calendar_components.c.key == component.key,
-        )
-        .values(
-            sequence=sequence,
+        return CalendarRow(
+            key=component.key,
+            sequence=0,
             fingerprint=fingerprint,
             content_hash=content_hash,
             component=component.to_dict(),
-            revised_at=revised_at,
+            created_at=now,
+            revised_at=now,
         )
+    if row.content_hash == content_hash:
+        return None
+    return CalendarRow(
+        key=component.key,
+        sequence=row.sequence + (1 if row.fingerprint != fingerprint else 0),
+        fingerprint=fingerprint,
+        content_hash=content_hash,
+        component=component.to_dict(),
+        created_at=row.created_at,
+        # A revision time never goes backwards, even if the clock does.
+        revised_at=max(now, row.revised_at),
     )
-
-
-def _lock_event(conn: Connection, event_id: int) -> None:
-    # Two processes recording the same event at once would both read, then both write;
-    # locking the event's row makes the second wait (SQLite already serializes writers).
-    conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything here is written in UTC.
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

@@ -54,7 +54,7 @@ def install_plan(
                 if not store.replace_plan(conn, event_id, plan, state, seen_version, now):
                     conn.rollback()
                     continue  # the ceremony changed meanwhile: adapt the newer state
-            record_plan(conn, event_id, plan, now)
+            record_plan(store, conn, event_id, plan, now)
             generation = token_generation(store, plan.event.slug, conn)
             _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now)
             if activate:

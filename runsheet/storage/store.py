@@ -3,24 +3,45 @@
 Each change is committed before the caller tells anyone about it. Saving the live state is
 a compare-and-set on the ``version`` column, done by the database, so two processes (or
 two threads) cannot both apply an action to the same version.
+
+A plan does not change while it runs, but every action reads the state back: so the checked
+plan is kept per event and plan revision (the ``plan_revision`` column rises with every
+replacement), and an action reads only the state, the version and the revision.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.pool import StaticPool
 
 from ..domain.ceremony import CeremonyState
 from ..domain.plan import Plan
 from ..plans import plan_from_dict, plan_to_dict
 from .codec import state_from_dict, state_to_dict
-from .tables import connections, events, metadata, settings, tokens
+from .tables import calendar_components, connections, events, metadata, settings, tokens
+
+# Checked plans kept per store: the active event's, plus a few others a CLI or a page may read.
+PLANS_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -32,6 +53,19 @@ class StoredEvent:
     plan: Plan
     state: CeremonyState
     is_active: bool
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    """A calendar component as last published: its SEQUENCE, hashes and content."""
+
+    key: str
+    sequence: int
+    fingerprint: str  # of what raises SEQUENCE: time, place, title, status
+    content_hash: str  # of every fact
+    component: dict[str, Any]
+    created_at: datetime  # UTC
+    revised_at: datetime  # UTC: last change of any fact
 
 
 @dataclass(frozen=True)
@@ -82,6 +116,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # (event id, plan revision): the checked plan, newest last.
+        self._plans: OrderedDict[tuple[int, int], Plan] = OrderedDict()
+        self._plans_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -89,8 +126,14 @@ class Store:
         return cls(make_engine(url))
 
     def create_schema(self) -> None:
-        """Create the tables that do not exist yet."""
+        """Create the tables that do not exist yet, and the columns added since."""
         metadata.create_all(self.engine)
+        columns = {column["name"] for column in inspect(self.engine).get_columns("events")}
+        if "plan_revision" not in columns:  # a database made before plan revisions
+            with self.engine.begin() as conn:
+                conn.execute(
+                    text("ALTER TABLE events ADD COLUMN plan_revision INTEGER NOT NULL DEFAULT 1")
+                )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -109,7 +152,7 @@ class Store:
         """Return the active event, or None if no plan was ever loaded."""
         with self.engine.connect() as conn:
             row = conn.execute(select(events).where(events.c.is_active)).first()
-        return _stored_event(row) if row else None
+        return self._stored_event(row) if row else None
 
     def active_event_version(self) -> tuple[int, int] | None:
         """Return (id, version) of the active event, or None: a cheap freshness check."""
@@ -123,7 +166,7 @@ class Store:
         """Return the event with this slug, or None."""
         with _using(self.engine, conn) as c:
             row = c.execute(select(events).where(events.c.slug == slug)).first()
-        return _stored_event(row) if row else None
+        return self._stored_event(row) if row else None
 
     def list_events(self) -> list[tuple[str, str, bool]]:
         """Return (slug, title, is_active) of every stored event."""
@@ -161,6 +204,7 @@ class Store:
             .where(events.c.id == event_id, events.c.version == seen_version)
             .values(
                 plan=plan_to_dict(plan),
+                plan_revision=events.c.plan_revision + 1,
                 state=state_to_dict(state),
                 version=state.version,
                 updated_at=now,
@@ -175,9 +219,53 @@ class Store:
     def load_state(self, event_id: int) -> tuple[Plan, CeremonyState]:
         """Return an event's plan and its latest committed state."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(events).where(events.c.id == event_id)).one()
-        stored = _stored_event(row)
-        return stored.plan, stored.state
+            row = conn.execute(
+                select(events.c.plan_revision, events.c.state).where(events.c.id == event_id)
+            ).one()
+            plan = self._plan(event_id, row.plan_revision, conn)
+        return plan, state_from_dict(row.state)
+
+    def _plan(self, event_id: int, revision: int, conn: Connection) -> Plan:
+        """Return an event's checked plan at ``revision``, read and checked only once."""
+        key = (event_id, revision)
+        with self._plans_lock:
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+                return plan
+        data = conn.execute(
+            select(events.c.plan).where(events.c.id == event_id, events.c.plan_revision == revision)
+        ).scalar_one_or_none()
+        if data is None:  # replaced in between: read the row as it is now
+            row = conn.execute(
+                select(events.c.plan_revision, events.c.plan).where(events.c.id == event_id)
+            ).one()
+            key, data = (event_id, row.plan_revision), row.plan
+        return self._keep(key, plan_from_dict(data))
+
+    def _keep(self, key: tuple[int, int], plan: Plan) -> Plan:
+        with self._plans_lock:
+            self._plans[key] = plan
+            self._plans.move_to_end(key)
+            while len(self._plans) > PLANS_KEPT:
+                self._plans.popitem(last=False)
+        return plan
+
+    def _stored_event(self, row) -> StoredEvent:  # noqa: ANN001
+        key = (row.id, row.plan_revision)
+        with self._plans_lock:
+            plan = self._plans.get(key)
+        return StoredEvent(
+            id=row.id,
+            slug=row.slug,
+            plan=plan or self._keep(key, plan_from_dict(row.plan)),
+            state=state_from_dict(row.state),
+            is_active=row.is_active,
+        )
+
+    def plan_data(self, conn: Connection, event_id: int) -> dict[str, Any]:
+        """Return an event's stored plan as the dict it was stored as."""
+        return conn.execute(select(events.c.plan).where(events.c.id == event_id)).scalar_one()
 
     def current_version(self, event_id: int) -> int:
         """Return the committed version of an event's state."""
@@ -300,6 +388,60 @@ class Store:
             )
             return {r.point_id for r in rows}
 
+    # -- calendar components -------------------------------------------------------
+
+    def lock_event(self, conn: Connection, event_id: int) -> None:
+        """Hold an event's row until ``conn`` commits, so that writers of it queue up.
+
+        SQLite already lets one writer in at a time; PostgreSQL locks the row.
+        """
+        conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
+
+    def calendar_rows(self, event_id: int, conn: Connection | None = None) -> list[CalendarRow]:
+        """Return every calendar component recorded for an event, ordered by key."""
+        with _using(self.engine, conn) as c:
+            rows = c.execute(
+                select(calendar_components)
+                .where(calendar_components.c.event_id == event_id)
+                .order_by(calendar_components.c.key)
+            ).all()
+        return [
+            CalendarRow(
+                key=row.key,
+                sequence=row.sequence,
+                fingerprint=row.fingerprint,
+                content_hash=row.content_hash,
+                component=row.component,
+                created_at=_utc(row.created_at),
+                revised_at=_utc(row.revised_at),
+            )
+            for row in rows
+        ]
+
+    def save_calendar_row(self, conn: Connection, event_id: int, row: CalendarRow) -> None:
+        """Store a calendar component's record, adding it or replacing the earlier one."""
+        values = {
+            "sequence": row.sequence,
+            "fingerprint": row.fingerprint,
+            "content_hash": row.content_hash,
+            "component": row.component,
+            "revised_at": row.revised_at,
+        }
+        result = conn.execute(
+            update(calendar_components)
+            .where(
+                calendar_components.c.event_id == event_id,
+                calendar_components.c.key == row.key,
+            )
+            .values(**values)
+        )
+        if result.rowcount == 0:
+            conn.execute(
+                insert(calendar_components).values(
+                    event_id=event_id, key=row.key, created_at=row.created_at, **values
+                )
+            )
+
     # -- settings ------------------------------------------------------------------
 
     def setting(self, name: str, conn: Connection | None = None) -> str | None:
@@ -324,11 +466,8 @@ def _using(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
             yield own
 
 
-def _stored_event(row) -> StoredEvent:  # noqa: ANN001
-    return StoredEvent(
-        id=row.id,
-        slug=row.slug,
-        plan=plan_from_dict(row.plan),
-        state=state_from_dict(row.state),
-        is_active=row.is_active,
-    )
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every time is written in UTC.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -27,6 +27,9 @@ events = Table(
     Column("id", Integer, primary_key=True),
     Column("slug", String(100), nullable=False, unique=True),
     Column("plan", JSON, nullable=False),
+    # Rises by one whenever ``plan`` is replaced, so a process can keep the checked plan
+    # and skip reading and checking it again while the revision stays the same.
+    Column("plan_revision", Integer, nullable=False, default=1, server_default="1"),
     Column("state", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     Column("is_active", Boolean, nullable=False, default=False),
@@ -68,7 +71,8 @@ settings = Table(
     UniqueConstraint("name"),
 )
 
-# Calendar components as last published (owned by ``runsheet.calendar.sequences``): one row
+# Calendar components as last published (``runsheet.calendar.sequences`` decides what they
+# hold; ``storage.store`` reads and writes them): one row
 # per event and component key, with its SEQUENCE, the hashes that tell what changed, and the
 # component itself, so an item removed from the plan can still be published as cancelled.
 calendar_components = Table(
