@@ -92,6 +92,7 @@ def deploy(
         "RUNSHEET_DATABASE_URL": database_url,
         "RUNSHEET_SECRET_KEY": secrets.token_urlsafe(32),  # one key: tokens valid everywhere
         "RUNSHEET_BASE_URL": f"http://127.0.0.1:{ports[0]}",
+        "RUNSHEET_MOVE_GUARD_SECONDS": "0",  # the MC moves every 100 ms on purpose
         **(extra_environment or {}),
     }
     base.pop("RUNSHEET_ASYNC_MODE", None)  # `runsheet serve` then uses eventlet

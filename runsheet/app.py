@@ -70,7 +70,10 @@ def build_services(config: Mapping[str, Any]) -> Services:
         install_plan(store, default_plan(), config["SECRET_KEY"], utc_now())
     clock = config.get("CLOCK") or utc_now
     ceremony = CeremonyService(
-        store, clock=clock, presence_grace=timedelta(seconds=config["PRESENCE_GRACE_SECONDS"])
+        store,
+        clock=clock,
+        presence_grace=timedelta(seconds=config["PRESENCE_GRACE_SECONDS"]),
+        move_guard=timedelta(seconds=config["MOVE_GUARD_SECONDS"]),
     )
     base_url = config["BASE_URL"].rstrip("/")
     domain = config.get("CALENDAR_DOMAIN") or urlsplit(base_url).hostname or "runsheet.local"

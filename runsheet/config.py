@@ -15,12 +15,15 @@ ENVIRONMENT = {
     "ASYNC_MODE": ("RUNSHEET_ASYNC_MODE", "threading"),  # `runsheet serve` uses eventlet
     "CORS_ALLOWED_ORIGINS": ("RUNSHEET_CORS_ALLOWED_ORIGINS", None),  # None: same origin
     "PRESENCE_GRACE_SECONDS": ("RUNSHEET_PRESENCE_GRACE_SECONDS", "10"),
+    # A move of the run-sheet this soon after another needs "confirm": true; 0 turns it off.
+    "MOVE_GUARD_SECONDS": ("RUNSHEET_MOVE_GUARD_SECONDS", "2"),
     "MAX_CONNECTIONS": ("RUNSHEET_MAX_CONNECTIONS", "4096"),
     "CALENDAR_DOMAIN": ("RUNSHEET_CALENDAR_DOMAIN", None),  # None: BASE_URL's host
     "WEBSOCKET_COMPRESSION": ("RUNSHEET_WEBSOCKET_COMPRESSION", "off"),  # permessage-deflate
 }
 
 INTEGER_SETTINGS = {"PRESENCE_GRACE_SECONDS", "MAX_CONNECTIONS"}
+NUMBER_SETTINGS = {"MOVE_GUARD_SECONDS"}
 
 # Largest request body or socket payload accepted, in bytes.
 MAX_CONTENT_LENGTH = 64 * 1024
@@ -34,5 +37,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         value = environ.get(variable) or default
         if name == "BASE_URL" and not environ.get(variable):
             value = f"http://127.0.0.1:{environ.get('PORT') or 5000}"
-        settings[name] = int(value) if name in INTEGER_SETTINGS and value is not None else value
+        if name in INTEGER_SETTINGS and value is not None:
+            value = int(value)
+        elif name in NUMBER_SETTINGS and value is not None:
+            value = float(value)
+        settings[name] = value
     return settings

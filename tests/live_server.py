@@ -121,6 +121,7 @@ def serve_command(folder: Path, **environment: str) -> Iterator[ServedProcess]:
         "RUNSHEET_SECRET_KEY": SECRET,
         "RUNSHEET_BASE_URL": url,
         "RUNSHEET_PRESENCE_GRACE_SECONDS": "1",
+        "RUNSHEET_MOVE_GUARD_SECONDS": "0",  # tests move at will; the guard is tested apart
         **environment,
     }
     env.pop("RUNSHEET_ASYNC_MODE", None)  # `runsheet serve` then uses eventlet

@@ -129,6 +129,7 @@ class Service:
             "RUNSHEET_SECRET_KEY": SECRET,
             "RUNSHEET_BASE_URL": self.url,
             "RUNSHEET_PRESENCE_GRACE_SECONDS": str(grace_seconds),
+            "RUNSHEET_MOVE_GUARD_SECONDS": "0",  # tests move at will; the guard is tested apart
             "PYTHONUNBUFFERED": "1",
         }
         self.env.pop("RUNSHEET_ASYNC_MODE", None)  # `runsheet serve` then uses eventlet

@@ -141,12 +141,12 @@ def test_going_back_answers_with_the_previous_item_live(mc, clock):
     assert response.get_json()["current_item_id"] == FIRST
 
 
-def test_going_to_an_item_answers_with_it_live(mc):
+def test_going_to_an_item_answers_with_it_live_and_the_items_passed_over_skipped(mc):
     response = mc.goto(LAST)
     assert response.status_code == 200
     state = response.get_json()
     assert state["current_item_id"] == LAST
-    assert [i["status"] for i in state["agenda"]] == ["pending"] * 6 + ["live"]
+    assert [i["status"] for i in state["agenda"]] == ["skipped"] * 6 + ["live"]
 
 
 def test_finishing_answers_with_the_ceremony_ended(mc, clock):
@@ -799,14 +799,18 @@ def test_an_item_the_mc_went_back_over_is_pending_again(mc):
     assert [i["status"] for i in state["agenda"]] == ["pending"] * 7
 
 
-def test_items_skipped_by_a_jump_stay_pending_and_shown_ones_are_done_at_the_end(mc):
+def test_items_passed_over_by_a_jump_are_skipped_and_shown_ones_are_done_at_the_end(mc):
     mc.advance()
-    mc.goto("phat-bieu-nguoi-hoc")
+    state = mc.goto("phat-bieu-nguoi-hoc").get_json()
+    statuses = {i["id"]: i["status"] for i in state["agenda"]}
+    assert statuses["dien-van-khai-mac"] == "skipped"
+    assert statuses["phat-bieu-lanh-dao-so"] == "pending"
     state = mc.finish().get_json()
     statuses = {i["id"]: i["status"] for i in state["agenda"]}
     assert statuses["tuyen-bo-ly-do"] == "done"
     assert statuses["phat-bieu-nguoi-hoc"] == "done"
-    assert statuses["dien-van-khai-mac"] == "pending"
+    assert statuses["dien-van-khai-mac"] == "skipped"
+    assert statuses["ket-thuc"] == "skipped"  # never reached
 
 
 def test_an_answer_to_a_roll_call_that_is_over_is_refused(client, mc, ward):

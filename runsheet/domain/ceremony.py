@@ -11,6 +11,15 @@ changed since that version: the run-sheet position for advance/back/goto/finish,
 point's own record for check-in and trouble. So a double click on Next, or two consoles
 pressing at once, never skips an item, while a ward connecting in the same second does not
 make the MC's click fail. An ``expected_version`` above the current version is refused too.
+
+No skipped item: a move of the run-sheet (advance, back, goto, finish) within the move
+guard (``move_guard``; the service's default is two seconds) of the previous one, from any
+console, is refused
+(``JustMoved``) unless it says ``confirm``, so two presses or two consoles a moment apart
+never move two items.
+
+The speaker's clock: the live item's planned time is its planned minutes plus what the MC
+added (``extend``); time on hold does not count as elapsed.
 """
 
 from __future__ import annotations
@@ -18,12 +27,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .errors import Conflict, InvalidInput, NotFound, StaleVersion
+from .errors import Conflict, Forbidden, InvalidInput, JustMoved, NotFound, StaleVersion
 from .plan import Plan
 
 PHASES = ("not_started", "live", "finished")
 TROUBLE_KINDS = ("no_sound", "no_picture", "other")
+STAGE_SCREENS = ("programme", "break", "clock")
 MAX_MESSAGES = 200
+MAX_ADJUSTMENTS = 500  # extensions and holds kept for the report
+LINK_SAMPLES = 5  # a point's link health is the median and spread of its last five measures
 
 
 @dataclass
@@ -32,6 +44,53 @@ class Span:
 
     started_at: datetime
     ended_at: datetime | None = None
+    held_seconds: float = 0.0  # time on hold within it, not counted as elapsed
+
+
+@dataclass
+class Adjustment:
+    """A change the MC made to the live item's clock: an extension, a hold or a resume."""
+
+    kind: str  # "extend", "hold" or "resume"
+    item_id: str
+    at: datetime
+    seconds: float = 0.0  # extend: seconds added (negative: taken off); resume: time held
+
+
+@dataclass
+class Move:
+    """The latest move of the run-sheet: when, and who made it."""
+
+    at: datetime
+    role: str
+    console: str | None = None
+
+
+@dataclass
+class StageChannel:
+    """What the stage displays show, besides the programme: the MC's signals."""
+
+    message: str | None = None
+    blink: bool = False
+    blackout: bool = False
+    screen: str = "programme"  # one of STAGE_SCREENS
+
+
+@dataclass
+class Standby:
+    """A point's answer to its standby cue: ready to deliver its coming item."""
+
+    ready_at: datetime
+    by: str
+
+
+@dataclass
+class LinkSample:
+    """One measure of a point page's round trip to the server."""
+
+    rtt_ms: float
+    clock_offset_ms: float
+    at: datetime
 
 
 @dataclass
@@ -63,6 +122,7 @@ class PointStatus:
     online: bool = False
     last_seen_at: datetime | None = None
     changed_version: int = 0  # version at which check-in or trouble last changed
+    link_samples: list[LinkSample] = field(default_factory=list)  # the last LINK_SAMPLES
 
 
 @dataclass
@@ -101,6 +161,12 @@ class CeremonyState:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     updated_at: datetime | None = None
+    extensions: dict[str, float] = field(default_factory=dict)  # item id: seconds added
+    hold_since: datetime | None = None  # the live item's timer is on hold since then
+    adjustments: list[Adjustment] = field(default_factory=list)
+    last_move: Move | None = None
+    stage: StageChannel = field(default_factory=StageChannel)
+    standby: dict[str, Standby] = field(default_factory=dict)  # item id: its point's answer
 
 
 @dataclass(frozen=True)
@@ -118,6 +184,8 @@ class Timing:
     # rehearsal on another day only the drift means anything.
     start_delay_seconds: float | None = None
     drift_seconds: float | None = None
+    item_remaining_seconds: float | None = None  # < 0: over by this much
+    item_warn_seconds: int | None = None  # the countdown warns below this
 
 
 def new_state(plan: Plan) -> CeremonyState:
@@ -125,20 +193,54 @@ def new_state(plan: Plan) -> CeremonyState:
     return CeremonyState(points={p.id: PointStatus(p.id) for p in plan.points})
 
 
+@dataclass(frozen=True)
+class Mover:
+    """Who asks to move the run-sheet, and whether they confirmed a move right after another."""
+
+    role: str = "mc"
+    console: str | None = None
+    confirm: bool = False
+
+
 class Ceremony:
     """Apply the ceremony's rules to a plan and its live state."""
 
-    def __init__(self, plan: Plan, state: CeremonyState) -> None:
+    def __init__(
+        self, plan: Plan, state: CeremonyState, move_guard: timedelta = timedelta(0)
+    ) -> None:
         self.plan = plan
         self.state = state
+        self.move_guard = move_guard
+        self._move: Move | None = None  # the move being made, once it passed the guard
         for point in plan.points:
             state.points.setdefault(point.id, PointStatus(point.id))
 
     # -- run-sheet -------------------------------------------------------------------
 
-    def advance(self, now: datetime, expected_version: int | None = None) -> None:
+    def _guard_move(self, now: datetime, mover: Mover | None) -> None:
+        """Refuse a move right after another unless it is confirmed; else record it."""
+        mover = mover or Mover()
+        last = self.state.last_move
+        if (
+            last is not None
+            and not mover.confirm
+            and self.move_guard > timedelta(0)
+            and timedelta(0) <= now - last.at < self.move_guard
+        ):
+            who = last.console or last.role
+            raise JustMoved(
+                f"the run-sheet was moved by {who} a moment ago; send confirm: true to move again",
+                moved_by={"role": last.role, "console": last.console, "at": last.at},
+            )
+        # Recorded only once the move is made (see _changed): a refused one leaves no mark.
+        self._move = Move(now, mover.role, mover.console)
+
+    def advance(
+        self, now: datetime, expected_version: int | None = None, mover: Mover | None = None
+    ) -> None:
         """Make the next item live (the first one if the ceremony has not started)."""
         self._check_run_version(expected_version)
+        self._guard_move(now, mover)
         if self.state.phase == "finished":
             raise Conflict("the ceremony has finished; go back or go to an item")
         position = self._current_index()
@@ -149,9 +251,12 @@ class Ceremony:
         else:
             self._make_live(self.plan.agenda[position + 1].id, now)
 
-    def back(self, now: datetime, expected_version: int | None = None) -> None:
+    def back(
+        self, now: datetime, expected_version: int | None = None, mover: Mover | None = None
+    ) -> None:
         """Go back one step: to the previous item, or to "not started" from the first."""
         self._check_run_version(expected_version)
+        self._guard_move(now, mover)
         if self.state.phase == "not_started":
             raise Conflict("the ceremony has not started; there is nothing to go back to")
         if self.state.phase == "finished":
@@ -160,6 +265,7 @@ class Ceremony:
         position = self._current_index()
         if position == 0:
             self._end_current_span(now)
+            self.state.hold_since = None
             self.state.phase = "not_started"
             self.state.current_item_id = None
             self.state.started_at = None
@@ -167,18 +273,28 @@ class Ceremony:
         else:
             self._make_live(self.plan.agenda[position - 1].id, now)
 
-    def goto(self, item_id: str, now: datetime, expected_version: int | None = None) -> None:
+    def goto(
+        self,
+        item_id: str,
+        now: datetime,
+        expected_version: int | None = None,
+        mover: Mover | None = None,
+    ) -> None:
         """Make the named item live, wherever the ceremony is."""
         if self.plan.item(item_id) is None:
             raise NotFound(f"no programme item with id {item_id!r}", field="item_id")
         self._check_run_version(expected_version)
         if self.state.phase == "live" and self.state.current_item_id == item_id:
             return  # already live: nothing changes, so the version stays
+        self._guard_move(now, mover)
         self._make_live(item_id, now)
 
-    def finish(self, now: datetime, expected_version: int | None = None) -> None:
+    def finish(
+        self, now: datetime, expected_version: int | None = None, mover: Mover | None = None
+    ) -> None:
         """End the live item and the ceremony."""
         self._check_run_version(expected_version)
+        self._guard_move(now, mover)
         if self.state.phase != "live":
             phase = self.state.phase.replace("_", " ")
             raise Conflict(f"the ceremony is {phase}; only a live ceremony can finish")
@@ -186,6 +302,7 @@ class Ceremony:
         self.state.phase = "finished"
         self.state.current_item_id = None
         self.state.finished_at = now
+        self._close_roll_call(now)
         self._changed(now, run=True)
 
     def reset(self, now: datetime, expected_version: int | None = None) -> None:
@@ -196,6 +313,11 @@ class Ceremony:
         self.state.spans = {}
         self.state.started_at = None
         self.state.finished_at = None
+        self.state.extensions = {}
+        self.state.hold_since = None
+        self.state.adjustments = []
+        self.state.standby = {}
+        self._close_roll_call(now)
         self._changed(now, run=True)
 
     def adopt_plan(self, now: datetime) -> None:
@@ -219,6 +341,95 @@ class Ceremony:
             else:
                 self.state.started_at = None
         self._changed(now, run=True)
+
+    # -- the live item's clock and the stage ----------------------------------------------
+
+    def extend(self, seconds: float, now: datetime) -> None:
+        """Add time to the live item (or take some off), never below what has elapsed."""
+        item = self._live_item("extend")
+        if seconds == 0:
+            raise InvalidInput("seconds: must not be 0", field="seconds")
+        base = item.planned_minutes * 60.0
+        planned = base + self.state.extensions.get(item.id, 0.0)
+        new_planned = max(planned + seconds, self._elapsed(now))
+        self.state.extensions[item.id] = new_planned - base
+        self._adjusted(Adjustment("extend", item.id, now, round(new_planned - planned, 3)))
+        self._changed(now)
+
+    def hold(self, now: datetime) -> None:
+        """Stop the live item's timer; the time on hold does not count as elapsed."""
+        item = self._live_item("hold")
+        if self.state.hold_since is not None:
+            raise Conflict("the timer is already on hold")
+        self.state.hold_since = now
+        self._adjusted(Adjustment("hold", item.id, now))
+        self._changed(now)
+
+    def resume(self, now: datetime) -> None:
+        """Restart the live item's timer after a hold."""
+        item = self._live_item("resume")
+        if self.state.hold_since is None:
+            raise Conflict("the timer is not on hold")
+        held = self._end_hold(now)
+        self._adjusted(Adjustment("resume", item.id, now, round(held, 3)))
+        self._changed(now)
+
+    def set_stage(
+        self,
+        now: datetime,
+        *,
+        message: str | None | object = ...,
+        blink: bool | None = None,
+        blackout: bool | None = None,
+        screen: str | None = None,
+    ) -> None:
+        """Change what the stage displays show; what is not named stays as it is."""
+        stage = self.state.stage
+        if screen is not None and screen not in STAGE_SCREENS:
+            raise InvalidInput(f"screen: must be one of {', '.join(STAGE_SCREENS)}", field="screen")
+        if message is not ...:
+            stage.message = message.strip() or None if isinstance(message, str) else None
+        if blink is not None:
+            stage.blink = blink
+        if blackout is not None:
+            stage.blackout = blackout
+        if screen is not None:
+            stage.screen = screen
+        self._changed(now)
+
+    def mark_ready(self, point_id: str, by: str, now: datetime, item_id: str | None = None) -> None:
+        """Record that a point is ready to deliver its coming item (its standby cue)."""
+        self._point(point_id)
+        coming = self.coming_item_id()
+        target = item_id or coming
+        item = self.plan.item(target) if target else None
+        if item is None or item.point_id != point_id:
+            raise Forbidden("ready: the coming item is not delivered from this point")
+        if target != coming and self.state.current_item_id != target:
+            raise Conflict(f"ready: item {target!r} is not coming next")
+        if target in self.state.standby:
+            return
+        self.state.standby[target] = Standby(ready_at=now, by=by.strip())
+        self._changed(now)
+
+    def coming_item_id(self) -> str | None:
+        """Return the item that goes live on the next advance, or None."""
+        if self.state.phase == "finished":
+            return None
+        position = self._current_index()
+        following = 0 if position is None else position + 1
+        return self.plan.agenda[following].id if following < len(self.plan.agenda) else None
+
+    def report_link(
+        self, point_id: str, rtt_ms: float, clock_offset_ms: float, now: datetime
+    ) -> None:
+        """Record one measure of a point page's round trip and clock offset."""
+        status = self._point(point_id)
+        if not 0 <= rtt_ms <= 120_000:
+            raise InvalidInput("rtt_ms: must be between 0 and 120000", field="rtt_ms")
+        status.link_samples.append(LinkSample(rtt_ms, clock_offset_ms, now))
+        del status.link_samples[:-LINK_SAMPLES]
+        self._changed(now)
 
     # -- connection points -------------------------------------------------------------
 
@@ -360,8 +571,8 @@ class Ceremony:
             return Timing(None, None, None, over, end, planned_end, start_delay, drift)
         position = self._current_index()
         item = plan.agenda[position]
-        elapsed = (now - self._current_span().started_at).total_seconds()
-        planned = item.planned_minutes * 60.0
+        elapsed = self._elapsed(now)
+        planned = self.planned_seconds(item.id)
         remaining_here = max(0.0, planned - elapsed)
         remaining_after = sum(i.planned_minutes for i in plan.agenda[position + 1 :]) * 60.0
         projected_end = now + timedelta(seconds=remaining_here + remaining_after)
@@ -376,7 +587,43 @@ class Ceremony:
             planned_end,
             start_delay,
             drift,
+            item_remaining_seconds=planned - elapsed,
+            item_warn_seconds=plan.warn_seconds(item),
         )
+
+    def planned_seconds(self, item_id: str) -> float:
+        """Return an item's planned seconds, with what the MC added to it."""
+        item = self.plan.item(item_id)
+        return item.planned_minutes * 60.0 + self.state.extensions.get(item_id, 0.0)
+
+    def projected_starts(self, now: datetime) -> dict[str, datetime | None]:
+        """Return when each item started (live, done) or should start now (pending).
+
+        Pending items after the live one re-flow from its time left, with what the MC
+        added; items passed over have none.
+        """
+        state = self.state
+        starts: dict[str, datetime | None] = {}
+        if state.phase == "not_started":
+            moment = max(now, self.plan.event.starts_at)
+            for item in self.plan.agenda:
+                starts[item.id] = moment
+                moment += timedelta(minutes=item.planned_minutes)
+            return starts
+        position = self._current_index()
+        moment = None
+        if position is not None:
+            remaining = max(0.0, self.planned_seconds(state.current_item_id) - self._elapsed(now))
+            moment = now + timedelta(seconds=remaining)
+        for index, item in enumerate(self.plan.agenda):
+            spans = state.spans.get(item.id)
+            behind = state.phase == "finished" or (position is not None and index <= position)
+            if behind:
+                starts[item.id] = spans[-1].started_at if spans else None
+            else:
+                starts[item.id] = moment
+                moment += timedelta(minutes=item.planned_minutes)
+        return starts
 
     # -- internals -----------------------------------------------------------------------
 
@@ -407,7 +654,40 @@ class Ceremony:
 
     def _end_current_span(self, now: datetime) -> None:
         if self.state.current_item_id is not None:
+            self._end_hold(now)
             self._current_span().ended_at = now
+
+    def _live_item(self, action: str):  # noqa: ANN202
+        if self.state.phase != "live":
+            raise Conflict(f"{action}: no item is live")
+        return self.plan.item(self.state.current_item_id)
+
+    def _elapsed(self, now: datetime) -> float:
+        """Return the live item's elapsed seconds in its current span, holds left out."""
+        span = self._current_span()
+        held = span.held_seconds
+        if self.state.hold_since is not None:
+            held += max(0.0, (now - self.state.hold_since).total_seconds())
+        return max(0.0, (now - span.started_at).total_seconds() - held)
+
+    def _end_hold(self, now: datetime) -> float:
+        """End a hold of the live item's timer; return how long it lasted."""
+        since = self.state.hold_since
+        if since is None:
+            return 0.0
+        held = max(0.0, (now - since).total_seconds())
+        self._current_span().held_seconds += held
+        self.state.hold_since = None
+        return held
+
+    def _adjusted(self, adjustment: Adjustment) -> None:
+        self.state.adjustments.append(adjustment)
+        del self.state.adjustments[:-MAX_ADJUSTMENTS]
+
+    def _close_roll_call(self, now: datetime) -> None:
+        roll_call = self.state.roll_call
+        if roll_call is not None and roll_call.closes_at > now:
+            roll_call.closes_at = now
 
     def _make_live(self, item_id: str, now: datetime) -> None:
         self._end_current_span(now)
@@ -426,5 +706,7 @@ class Ceremony:
         self.state.updated_at = now
         if run:
             self.state.run_version = self.state.version
+            if self._move is not None:
+                self.state.last_move, self._move = self._move, None
         if point is not None:
             point.changed_version = self.state.version

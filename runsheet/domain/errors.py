@@ -50,6 +50,16 @@ class StaleVersion(Conflict):
     kind = "stale"
 
 
+class JustMoved(Conflict):
+    """A move of the run-sheet right after another one, not confirmed."""
+
+    kind = "just_moved"
+
+    def __init__(self, message: str, *, moved_by: dict) -> None:
+        super().__init__(message)
+        self.moved_by = moved_by  # {"role", "console", "at"} of the move just made
+
+
 class TooLarge(RunsheetError):
     """The payload is larger than the service accepts."""
 

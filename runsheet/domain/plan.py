@@ -13,6 +13,10 @@ from zoneinfo import ZoneInfo
 
 POINT_KINDS = ("room", "ward")
 
+# Minutes before an item's planned end at which the speaker's countdown turns to warning,
+# when neither the item nor the event says otherwise.
+DEFAULT_WARN_MINUTES = 2
+
 
 @dataclass(frozen=True)
 class Event:
@@ -30,6 +34,7 @@ class Event:
     form: str = "online"
     description: str = ""
     reminder_minutes: int = 15  # calendar reminder before the start
+    warn_minutes: int | None = None  # countdown warning; None: DEFAULT_WARN_MINUTES
     calendar_domain: str = ""  # right-hand side of calendar UIDs; empty: from config
 
     @property
@@ -63,6 +68,7 @@ class AgendaItem:
     point_id: str | None = None  # the point it is delivered from
     minutes_estimated: bool = False  # the plan gave no duration; this is a guess
     notes: str = ""
+    warn_minutes: int | None = None  # countdown warning; None: the event's
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,13 @@ class Plan:
     def item_index(self, item_id: str) -> int:
         """Return the position of an item in the programme (it must exist)."""
         return [i.id for i in self.agenda].index(item_id)
+
+    def warn_seconds(self, item: AgendaItem) -> int:
+        """Return how long before its planned end an item's countdown shows a warning."""
+        minutes = item.warn_minutes
+        if minutes is None:
+            minutes = self.event.warn_minutes
+        return 60 * (DEFAULT_WARN_MINUTES if minutes is None else minutes)
 
     @property
     def planned_minutes(self) -> int:

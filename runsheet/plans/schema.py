@@ -128,6 +128,14 @@ def item_minutes(value: Any) -> int:
     return minutes
 
 
+def warn_minutes(value: Any) -> int:
+    """Check how many minutes before an item's end its countdown turns to warning."""
+    minutes = _whole_number(value)
+    if minutes is None or not 0 <= minutes <= 60:
+        raise Invalid("must be a whole number of minutes from 0 to 60")
+    return minutes
+
+
 def reminder_minutes(value: Any) -> int:
     """Check how many minutes before the start a calendar reminder fires."""
     minutes = _whole_number(value)
@@ -222,6 +230,7 @@ EVENT_FIELDS = (
     Field("starts_at", aware_datetime, required=True),
     Field("timezone", time_zone, required=True),
     Field("reminder_minutes", reminder_minutes),
+    Field("warn_minutes", warn_minutes),
     Field("calendar_domain", domain_name),
 )
 
@@ -244,6 +253,7 @@ AGENDA_FIELDS = (
     Field("planned_minutes", item_minutes, required=True),
     Field("minutes_estimated", flag),
     Field("notes", text),
+    Field("warn_minutes", warn_minutes),
 )
 
 ACTIVITY_FIELDS = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain.ceremony import Ceremony
+from ..domain.ceremony import STAGE_SCREENS, Ceremony, Mover
 from ..domain.errors import Forbidden, InvalidInput, Unauthenticated
 from .payloads import Field
 from .tokens import Actor
@@ -58,15 +58,52 @@ def _target_point(actor: Actor, args: dict[str, Any]) -> str:
     return point_id
 
 
+def _mover(actor: Actor, args: dict[str, Any]) -> Mover:
+    return Mover(actor.role, actor.console, bool(args.get("confirm")))
+
+
 def _run(method: str) -> Apply:
     def apply(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
-        getattr(ceremony, method)(now, args.get("expected_version"))
+        getattr(ceremony, method)(now, args.get("expected_version"), _mover(actor, args))
 
     return apply
 
 
+def _reset(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
+    ceremony.reset(now, args.get("expected_version"))
+
+
 def _goto(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
-    ceremony.goto(args["item_id"], now, args.get("expected_version"))
+    ceremony.goto(args["item_id"], now, args.get("expected_version"), _mover(actor, args))
+
+
+def _extend(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
+    ceremony.extend(args["seconds"], now)
+
+
+def _hold(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
+    ceremony.hold(now)
+
+
+def _resume(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
+    ceremony.resume(now)
+
+
+def _stage(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
+    if not args:
+        raise InvalidInput("name at least one of message, blink, blackout, screen")
+    changes = {key: args[key] for key in ("blink", "blackout", "screen") if key in args}
+    if "message" in args:
+        changes["message"] = args["message"]
+    ceremony.set_stage(now, **changes)
+
+
+def _ready(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
+    ceremony.mark_ready(actor.point_id, args.get("by", ""), now, args.get("item_id"))
+
+
+def _link(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
+    ceremony.report_link(actor.point_id, args["rtt_ms"], args.get("clock_offset_ms", 0), now)
 
 
 def _checkin(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
@@ -112,21 +149,63 @@ def _roll_call(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: date
 
 
 MC = frozenset({"mc"})
+POINT = frozenset({"point"})
 MC_OR_POINT = frozenset({"mc", "point"})
 RUN_FIELDS = {"expected_version": VERSION}
+# A move of the run-sheet may confirm that it follows another one on purpose.
+MOVE_FIELDS = {**RUN_FIELDS, "confirm": Field(bool)}
 
 ACTIONS: dict[str, Action] = {
     action.name: action
     for action in (
-        Action("advance", MC, RUN_FIELDS, _run("advance")),
-        Action("back", MC, RUN_FIELDS, _run("back")),
-        Action("finish", MC, RUN_FIELDS, _run("finish")),
-        Action("reset", MC, RUN_FIELDS, _run("reset")),
+        Action("advance", MC, MOVE_FIELDS, _run("advance")),
+        Action("back", MC, MOVE_FIELDS, _run("back")),
+        Action("finish", MC, MOVE_FIELDS, _run("finish")),
+        Action("reset", MC, RUN_FIELDS, _reset),
         Action(
             "goto",
             MC,
-            {"item_id": Field(str, required=True, max_length=100), **RUN_FIELDS},
+            {"item_id": Field(str, required=True, max_length=100), **MOVE_FIELDS},
             _goto,
+        ),
+        Action(
+            "extend",
+            MC,
+            {"seconds": Field(int, required=True, minimum=-86_400, maximum=86_400)},
+            _extend,
+        ),
+        Action("hold", MC, {}, _hold),
+        Action("resume", MC, {}, _resume),
+        Action(
+            "stage",
+            MC,
+            {
+                "message": Field(str, max_length=200, nullable=True),
+                "blink": Field(bool),
+                "blackout": Field(bool),
+                "screen": Field(str, max_length=20, choices=STAGE_SCREENS),
+            },
+            _stage,
+        ),
+        Action(
+            "ready",
+            POINT,
+            {
+                "point_id": POINT_ID,
+                "item_id": Field(str, max_length=100),
+                "by": Field(str, max_length=100),
+            },
+            _ready,
+        ),
+        Action(
+            "link",
+            POINT,
+            {
+                "point_id": POINT_ID,
+                "rtt_ms": Field(int, required=True, minimum=0, maximum=120_000),
+                "clock_offset_ms": Field(int, minimum=-(2**40), maximum=2**40),
+            },
+            _link,
         ),
         Action(
             "checkin",

@@ -56,10 +56,12 @@ class CeremonyService:
         store: Store,
         clock: Callable[[], datetime] = utc_now,
         presence_grace: timedelta = timedelta(seconds=10),
+        move_guard: timedelta = timedelta(0),
     ) -> None:
         self.store = store
         self.clock = clock
         self.presence_grace = presence_grace
+        self.move_guard = move_guard  # a move this soon after another needs confirming
         self._subscribers: list[Subscriber] = []
         self._latest: Current | None = None
         self._lock = threading.Lock()
@@ -112,7 +114,7 @@ class CeremonyService:
             plan, state = self.store.load_state(event_id)
             seen_version = state.version
             now = self.clock()
-            rule(Ceremony(plan, state), now)
+            rule(Ceremony(plan, state, self.move_guard), now)
             current = Current(event_id, plan, state)
             if state.version == seen_version:
                 return self._remember(current)  # nothing changed: nothing to store or tell

@@ -1,4 +1,5 @@
-"""The ceremony's timeline: every stretch each item was live, and how long in all.
+"""The ceremony's timeline: every stretch each item was live, how long in all, and what the
+MC changed on the live item's clock (extensions, holds).
 
 The live state carries only each item's latest start and end, so that the state pushed to
 every screen stays the same size however often the MC goes back and forth; this is the
@@ -38,9 +39,19 @@ def history(plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
                 "seconds": round(seconds, 3),
             }
         )
+    adjustments = [
+        {
+            "kind": adjustment.kind,
+            "item_id": adjustment.item_id,
+            "at": adjustment.at.astimezone(zone).isoformat(),
+            "seconds": adjustment.seconds,
+        }
+        for adjustment in state.adjustments
+    ]
     return {
         "version": state.version,
         "spans": timeline,
+        "adjustments": adjustments,
         "items": [
             {
                 "id": item.id,

@@ -22,6 +22,7 @@ class Field:
     minimum: int | None = None  # for integers
     maximum: int | None = None
     nullable: bool = False
+    choices: tuple[str, ...] | None = None  # for strings: the only values accepted
 
 
 def parse_payload(payload: Any, fields: dict[str, Field]) -> dict[str, Any]:
@@ -70,6 +71,8 @@ def _check(name: str, value: Any, spec: Field) -> Any:
             value.encode("utf-8")
         except UnicodeEncodeError:  # JSON allows "\ud800", a lone surrogate no text holds
             raise InvalidInput(f"{name}: must be valid Unicode text", field=name) from None
+        if spec.choices is not None and value not in spec.choices:
+            raise InvalidInput(f"{name}: must be one of {', '.join(spec.choices)}", field=name)
         return value
     if spec.kind is bool:
         if not isinstance(value, bool):

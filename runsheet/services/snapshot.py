@@ -9,6 +9,7 @@ the MC goes back and forth; every span is in ``services.history``.
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +23,10 @@ def _iso(value: datetime | None, plan: Plan) -> str | None:
 
 
 def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
-    """Return the state every viewer may see (no tokens, no messages)."""
+    """Return the state every viewer may see (no tokens, no messages, no link health)."""
     ceremony = Ceremony(plan, state)
     timing = ceremony.timing(now)
+    projected = ceremony.projected_starts(now)
     event = plan.event
     return {
         "version": state.version,
@@ -41,7 +43,7 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> dict[str
             "planned_end": _iso(plan.planned_end, plan),
             "timezone": event.timezone,
         },
-        "agenda": [_agenda_item(plan, state, slot) for slot in plan.schedule()],
+        "agenda": [_agenda_item(plan, state, slot, projected) for slot in plan.schedule()],
         "current_item_id": state.current_item_id,
         "next_item_id": _next_item_id(plan, state),
         "started_at": _iso(state.started_at, plan),
@@ -56,6 +58,15 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> dict[str
             "drift_seconds": timing.drift_seconds,
             "projected_end": _iso(timing.projected_end, plan),
             "planned_end": _iso(timing.planned_end, plan),
+            "item_remaining_seconds": timing.item_remaining_seconds,
+            "item_warn_seconds": timing.item_warn_seconds,
+        },
+        "hold": {"since": _iso(state.hold_since, plan)} if state.hold_since else None,
+        "stage": {
+            "message": state.stage.message,
+            "blink": state.stage.blink,
+            "blackout": state.stage.blackout,
+            "screen": state.stage.screen,
         },
         "points": [_point(plan, state.points[p.id], p) for p in plan.points],
         "roll_call": _roll_call(plan, state),
@@ -77,7 +88,11 @@ def as_seen_by(
     a broadcast builds the public snapshot once and shares it between every role's variant.
     """
     if actor.role == "mc":
-        return {**public, "messages": [_message(plan, m) for m in state.messages]}
+        points = [
+            {**seen, "link": _link(plan, state.points[seen["id"]])} for seen in public["points"]
+        ]
+        messages = [_message(plan, m) for m in state.messages]
+        return {**public, "points": points, "messages": messages}
     if actor.role == "point":
         mine = [_message(plan, m) for m in state.messages if m.to in (None, actor.point_id)]
         return {**public, "messages": mine}
@@ -93,10 +108,11 @@ def _next_item_id(plan: Plan, state: CeremonyState) -> str | None:
     return plan.agenda[position + 1].id if position + 1 < len(plan.agenda) else None
 
 
-def _agenda_item(plan: Plan, state: CeremonyState, slot) -> dict[str, Any]:  # noqa: ANN001
+def _agenda_item(plan: Plan, state: CeremonyState, slot, projected) -> dict[str, Any]:  # noqa: ANN001
     item = slot.item
     spans = state.spans.get(item.id, [])
     last = spans[-1] if spans else None
+    standby = state.standby.get(item.id)
     return {
         "id": item.id,
         "title": item.title,
@@ -107,22 +123,30 @@ def _agenda_item(plan: Plan, state: CeremonyState, slot) -> dict[str, Any]:  # n
         "planned_end": _iso(slot.end, plan),
         "planned_minutes": item.planned_minutes,
         "minutes_estimated": item.minutes_estimated,
+        "notes": item.notes,
         "status": _status(plan, state, item.id, shown=bool(spans)),
         "started_at": _iso(last.started_at, plan) if last else None,
         "ended_at": _iso(last.ended_at, plan) if last else None,
+        "projected_start": _iso(projected.get(item.id), plan),
+        "extended_seconds": state.extensions.get(item.id, 0.0),
+        "standby": (
+            {"ready_at": _iso(standby.ready_at, plan), "by": standby.by} if standby else None
+        ),
     }
 
 
 def _status(plan: Plan, state: CeremonyState, item_id: str, shown: bool) -> str:
-    """Return live, done (shown and behind the ceremony's position) or pending."""
+    """Return live, done, skipped (passed over, never shown) or pending."""
     if state.current_item_id == item_id:
         return "live"
-    if not shown or state.phase == "not_started":
-        return "pending"  # never shown, or coming again after the MC went back
+    if state.phase == "not_started":
+        return "pending"
     if state.phase == "finished":
-        return "done"
+        return "done" if shown else "skipped"
     behind = plan.item_index(item_id) < plan.item_index(state.current_item_id)
-    return "done" if behind else "pending"
+    if not behind:
+        return "pending"  # coming, or coming again after the MC went back
+    return "done" if shown else "skipped"
 
 
 def _point(plan: Plan, status: PointStatus, point) -> dict[str, Any]:  # noqa: ANN001
@@ -131,6 +155,7 @@ def _point(plan: Plan, status: PointStatus, point) -> dict[str, Any]:  # noqa: A
         "id": point.id,
         "name": point.name,
         "kind": point.kind,
+        "attendees": list(point.attendees),
         "online": status.online,
         "last_seen_at": _iso(status.last_seen_at, plan),
         "checked_in_at": _iso(checkin.at, plan) if checkin else None,
@@ -142,6 +167,21 @@ def _point(plan: Plan, status: PointStatus, point) -> dict[str, Any]:  # noqa: A
             if trouble
             else None
         ),
+    }
+
+
+def _link(plan: Plan, status: PointStatus) -> dict[str, Any] | None:
+    """Return a point's link health: median round trip and clock offset, and their spread."""
+    samples = status.link_samples
+    if not samples:
+        return None
+    trips = [sample.rtt_ms for sample in samples]
+    return {
+        "rtt_ms": round(statistics.median(trips)),
+        "jitter_ms": round(max(trips) - min(trips)),
+        "clock_offset_ms": round(statistics.median(s.clock_offset_ms for s in samples)),
+        "measured_at": _iso(samples[-1].at, plan),
+        "samples": len(samples),
     }
 
 

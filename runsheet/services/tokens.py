@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from ..domain.errors import Unauthenticated
 from ..domain.plan import Plan
@@ -24,6 +24,13 @@ class Actor:
 
     role: str  # "mc", "point" or "public"
     point_id: str | None = None
+    # The console's own name (e.g. "Laptop phòng A"), told by the page or the API caller;
+    # not part of who the actor is, so it plays no part in comparing actors.
+    console: str | None = field(default=None, compare=False)
+
+    def at_console(self, console: str | None) -> Actor:
+        """Return this actor, acting from the named console."""
+        return replace(self, console=console or None)
 
     @property
     def label(self) -> str:

@@ -6,12 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.ceremony import (
+    Adjustment,
     CeremonyState,
     CheckIn,
+    LinkSample,
     Message,
+    Move,
     PointStatus,
     RollCall,
     Span,
+    StageChannel,
+    Standby,
     Trouble,
 )
 
@@ -35,8 +40,26 @@ def state_to_dict(state: CeremonyState) -> dict[str, Any]:
         "finished_at": _time(state.finished_at),
         "updated_at": _time(state.updated_at),
         "spans": {
-            item_id: [[_time(s.started_at), _time(s.ended_at)] for s in spans]
+            item_id: [[_time(s.started_at), _time(s.ended_at), s.held_seconds] for s in spans]
             for item_id, spans in state.spans.items()
+        },
+        "extensions": dict(state.extensions),
+        "hold_since": _time(state.hold_since),
+        "adjustments": [[a.kind, a.item_id, _time(a.at), a.seconds] for a in state.adjustments],
+        "last_move": (
+            [_time(state.last_move.at), state.last_move.role, state.last_move.console]
+            if state.last_move
+            else None
+        ),
+        "stage": {
+            "message": state.stage.message,
+            "blink": state.stage.blink,
+            "blackout": state.stage.blackout,
+            "screen": state.stage.screen,
+        },
+        "standby": {
+            item_id: {"ready_at": _time(s.ready_at), "by": s.by}
+            for item_id, s in state.standby.items()
         },
         "points": {point_id: _point_to_dict(p) for point_id, p in state.points.items()},
         "messages": [
@@ -65,8 +88,25 @@ def state_from_dict(data: dict[str, Any]) -> CeremonyState:
         finished_at=_parse(data["finished_at"]),
         updated_at=_parse(data["updated_at"]),
         spans={
-            item_id: [Span(_parse(start), _parse(end)) for start, end in spans]
+            item_id: [Span(_parse(s[0]), _parse(s[1]), s[2] if len(s) > 2 else 0.0) for s in spans]
             for item_id, spans in data["spans"].items()
+        },
+        # Keys below were added later: a state stored before them reads with defaults.
+        extensions=dict(data.get("extensions") or {}),
+        hold_since=_parse(data.get("hold_since")),
+        adjustments=[
+            Adjustment(kind, item_id, _parse(at), seconds)
+            for kind, item_id, at, seconds in data.get("adjustments") or []
+        ],
+        last_move=(
+            Move(_parse(data["last_move"][0]), data["last_move"][1], data["last_move"][2])
+            if data.get("last_move")
+            else None
+        ),
+        stage=StageChannel(**data["stage"]) if data.get("stage") else StageChannel(),
+        standby={
+            item_id: Standby(_parse(s["ready_at"]), s["by"])
+            for item_id, s in (data.get("standby") or {}).items()
         },
         points={point_id: _point_from_dict(point_id, p) for point_id, p in data["points"].items()},
         messages=[
@@ -98,6 +138,10 @@ def _point_to_dict(status: PointStatus) -> dict[str, Any]:
         "online": status.online,
         "last_seen_at": _time(status.last_seen_at),
         "changed_version": status.changed_version,
+        "link_samples": [
+            [sample.rtt_ms, sample.clock_offset_ms, _time(sample.at)]
+            for sample in status.link_samples
+        ],
         "checkin": (
             {
                 "by": checkin.by,
@@ -123,6 +167,9 @@ def _point_from_dict(point_id: str, data: dict[str, Any]) -> PointStatus:
         online=data["online"],
         last_seen_at=_parse(data["last_seen_at"]),
         changed_version=data["changed_version"],
+        link_samples=[
+            LinkSample(rtt, offset, _parse(at)) for rtt, offset, at in data.get("link_samples", [])
+        ],
         checkin=(
             CheckIn(checkin["by"], checkin["present"], checkin["note"], _parse(checkin["at"]))
             if checkin

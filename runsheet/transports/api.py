@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from ..domain.errors import InvalidInput, RunsheetError, StaleVersion
+from ..domain.errors import InvalidInput, JustMoved, RunsheetError, StaleVersion
 from ..plans import plan_to_dict
 from ..services.ceremony import Current
 from ..services.history import history
@@ -57,10 +57,10 @@ def perform(name: str, **from_url: Any):  # noqa: ANN201
     ceremony = services().ceremony
     try:
         current = ceremony.perform(actor, name, payload)
-    except StaleVersion as stale:
-        body = error_body(stale)
+    except (StaleVersion, JustMoved) as refused:  # answered with the state as it is now
+        body = error_body(refused)
         body["state"] = state_body(actor, ceremony.current())
-        return error_response(status_of(stale), **body)
+        return error_response(status_of(refused), **body)
     return jsonify(state_body(actor, current))
 
 
@@ -119,6 +119,42 @@ def reset():  # noqa: ANN201
 def goto(item_id: str):  # noqa: ANN201
     """Make the named item live."""
     return perform("goto", item_id=item_id)
+
+
+@bp.post("/extend")
+def extend():  # noqa: ANN201
+    """Add time to the live item, or take some off (never below what has elapsed)."""
+    return perform("extend")
+
+
+@bp.post("/hold")
+def hold():  # noqa: ANN201
+    """Stop the live item's timer."""
+    return perform("hold")
+
+
+@bp.post("/resume")
+def resume():  # noqa: ANN201
+    """Restart the live item's timer after a hold."""
+    return perform("resume")
+
+
+@bp.post("/stage")
+def stage():  # noqa: ANN201
+    """Set what the stage displays show: a message, blink, blackout, the screen."""
+    return perform("stage")
+
+
+@bp.post("/points/<point_id>/ready")
+def ready(point_id: str):  # noqa: ANN201
+    """Tell the MC that the point is ready for its coming item."""
+    return perform("ready", point_id=point_id)
+
+
+@bp.post("/points/<point_id>/link")
+def link(point_id: str):  # noqa: ANN201
+    """Report one measure of the point page's round trip and clock offset."""
+    return perform("link", point_id=point_id)
 
 
 @bp.post("/points/<point_id>/checkin")

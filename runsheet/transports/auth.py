@@ -42,10 +42,25 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+# The header in which an API caller names its console (e.g. "Stream Deck phòng A"), shown
+# to the others when a move needs confirming.
+CONSOLE_HEADER = "X-Runsheet-Console"
+CONSOLE_MAX_LENGTH = 60
+
+
+def console_label(value: object) -> str | None:
+    """Return a console's name as told by a client, trimmed, or None."""
+    if not isinstance(value, str):
+        return None
+    shown = "".join(c for c in value if c.isprintable()).strip()[:CONSOLE_MAX_LENGTH]
+    return shown or None
+
+
 def api_actor(required: bool = True) -> Actor:
     """Return the caller of an API request, identified by its Bearer token."""
     token = bearer_token()
     if token is None and required:
         raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
     svc = services()
-    return identify(svc.store, svc.ceremony.current().event_id, token)
+    actor = identify(svc.store, svc.ceremony.current().event_id, token)
+    return actor.at_console(console_label(request.headers.get(CONSOLE_HEADER)))

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..domain.errors import RunsheetError
+from ..domain.errors import JustMoved, RunsheetError
 
 STATUS = {
     "invalid": 400,
@@ -16,6 +16,7 @@ STATUS = {
     "not_found": 404,
     "conflict": 409,
     "stale": 409,
+    "just_moved": 409,
     "too_large": 413,
     "rate_limited": 429,
 }
@@ -26,6 +27,9 @@ def error_body(error: RunsheetError) -> dict[str, Any]:
     body: dict[str, Any] = {"error": error.message, "kind": error.kind}
     if error.field:
         body["field"] = error.field
+    if isinstance(error, JustMoved):
+        moved = error.moved_by
+        body["moved_by"] = {**moved, "at": moved["at"].isoformat()}
     return body
 
 

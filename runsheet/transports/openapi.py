@@ -65,6 +65,24 @@ ACTION_ROUTES = (
     ActionRoute("post", "/api/v1/finish", "finish", "finish", "End the ceremony"),
     ActionRoute("post", "/api/v1/reset", "reset", "reset", 'Return to "not started"'),
     ActionRoute("post", "/api/v1/goto/{item_id}", "goto", "goto", "Make the named item live"),
+    ActionRoute("post", "/api/v1/extend", "extend", "extend", "Add time to the live item"),
+    ActionRoute("post", "/api/v1/hold", "hold", "hold", "Stop the live item's timer"),
+    ActionRoute("post", "/api/v1/resume", "resume", "resume", "Restart the live item's timer"),
+    ActionRoute("post", "/api/v1/stage", "stage", "stage", "Set what the stage displays show"),
+    ActionRoute(
+        "post",
+        "/api/v1/points/{point_id}/ready",
+        "ready",
+        "ready",
+        "Tell the MC the point is ready for its coming item",
+    ),
+    ActionRoute(
+        "post",
+        "/api/v1/points/{point_id}/link",
+        "link",
+        "report_link",
+        "Report a measure of the point page's round trip",
+    ),
     ActionRoute(
         "post",
         "/api/v1/points/{point_id}/checkin",
@@ -172,6 +190,7 @@ PLAN_VALUES: dict[str, Schema] = {
     "starts_at": MOMENT,
     "timezone": TEXT,
     "reminder_minutes": COUNT,
+    "warn_minutes": COUNT,
     "calendar_domain": TEXT,
     "name": TEXT,
     "kind": {"enum": list(POINT_KINDS)},
@@ -479,6 +498,15 @@ def _state_schemas() -> dict[str, Schema]:
                 "points": {"type": "array", "items": _ref("PointStatus")},
                 "roll_call": _or_null(_ref("RollCall")),
                 "slogans": {"type": "array", "items": TEXT},
+                "hold": _or_null(_object({"since": MOMENT})),
+                "stage": _object(
+                    {
+                        "message": _or_null(TEXT),
+                        "blink": {"type": "boolean"},
+                        "blackout": {"type": "boolean"},
+                        "screen": {"enum": ["programme", "break", "clock"]},
+                    }
+                ),
                 "messages": {
                     "type": "array",
                     "items": _ref("Message"),
@@ -512,9 +540,13 @@ def _state_schemas() -> dict[str, Schema]:
                 "planned_end": MOMENT,
                 "planned_minutes": {"type": "integer", "minimum": 1},
                 "minutes_estimated": {"type": "boolean"},
-                "status": {"enum": ["pending", "live", "done"]},
+                "notes": TEXT,
+                "status": {"enum": ["pending", "live", "done", "skipped"]},
                 "started_at": _or_null(MOMENT),
                 "ended_at": _or_null(MOMENT),
+                "projected_start": _or_null(MOMENT),
+                "extended_seconds": {"type": "number"},
+                "standby": _or_null(_object({"ready_at": MOMENT, "by": TEXT})),
             }
         ),
         "History": _object(
@@ -522,6 +554,17 @@ def _state_schemas() -> dict[str, Schema]:
                 "version": COUNT,
                 "server_time": MOMENT,
                 "spans": {"type": "array", "items": _ref("HistorySpan")},
+                "adjustments": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "kind": {"enum": ["extend", "hold", "resume"]},
+                            "item_id": TEXT,
+                            "at": MOMENT,
+                            "seconds": {"type": "number"},
+                        }
+                    ),
+                },
                 "items": {"type": "array", "items": _ref("HistoryItem")},
             }
         ),
@@ -552,6 +595,8 @@ def _state_schemas() -> dict[str, Schema]:
                 "drift_seconds": _or_null({"type": "number"}),
                 "projected_end": MOMENT,
                 "planned_end": MOMENT,
+                "item_remaining_seconds": _or_null({"type": "number"}),
+                "item_warn_seconds": _or_null(COUNT),
             }
         ),
         "PointStatus": _object(
@@ -559,6 +604,18 @@ def _state_schemas() -> dict[str, Schema]:
                 "id": TEXT,
                 "name": TEXT,
                 "kind": {"enum": list(POINT_KINDS)},
+                "attendees": {"type": "array", "items": TEXT},
+                "link": _or_null(
+                    _object(
+                        {
+                            "rtt_ms": COUNT,
+                            "jitter_ms": COUNT,
+                            "clock_offset_ms": {"type": "integer"},
+                            "measured_at": MOMENT,
+                            "samples": COUNT,
+                        }
+                    )
+                ),
                 "online": {"type": "boolean"},
                 "last_seen_at": _or_null(MOMENT),
                 "checked_in_at": _or_null(MOMENT),
@@ -568,7 +625,8 @@ def _state_schemas() -> dict[str, Schema]:
                 "trouble": _or_null(
                     _object({"kind": {"enum": list(TROUBLE_KINDS)}, "text": TEXT, "since": MOMENT})
                 ),
-            }
+            },
+            optional=("link",),  # the MC's state only
         ),
         "RollCall": _object(
             {

@@ -2,7 +2,8 @@
 
 Contract (default namespace, default path ``/socket.io/``):
 
-Connect with ``auth``, and the server decides the role:
+Connect with ``auth``, and the server decides the role (``auth`` may also carry
+``"console": name``, the console's own name, shown to others when a move needs confirming):
     ``{"token": T}``                      the MC or a point, by its token (unknown: refused)
     ``{"page": "mc"}``                    the MC console; token from the ``runsheet_mc`` cookie
     ``{"page": "point", "point_id": P}``  a point's page; token from ``runsheet_point_<P>``
@@ -23,8 +24,14 @@ Server to client:
 Client to server (payloads as the HTTP API's, one JSON object or nothing), answered with
 an ack ``{"ok": true, "state": ...}`` or ``{"ok": false, "error", "kind", "field"?,
 "state"?}`` (``state`` when ``kind`` is ``stale``):
-    ``advance``, ``back``, ``finish``, ``reset`` ``{expected_version?}`` (MC);
-    ``goto`` ``{item_id, expected_version?}`` (MC);
+    ``advance``, ``back``, ``finish`` ``{expected_version?, confirm?}``, ``reset``
+    ``{expected_version?}`` (MC); ``goto`` ``{item_id, expected_version?, confirm?}`` (MC);
+    a move within ``MOVE_GUARD_SECONDS`` of the last one without ``confirm: true`` is
+    refused with ``kind: "just_moved"``, ``moved_by`` and ``state``;
+    ``extend`` ``{seconds}``, ``hold``, ``resume``, ``stage`` ``{message?, blink?, blackout?,
+    screen?}`` (MC); ``ready`` ``{item_id?, by?}``, ``link`` ``{rtt_ms, clock_offset_ms?}``
+    (a point, for itself); ``clock`` ``{}``: answered with ``{"ok": true, "server_time"}``,
+    for measuring the round trip;
     ``checkin`` ``{by, present?, note?, point_id?, expected_version?}`` (MC, or a point for itself);
     ``trouble`` ``{kind, text?}`` or ``{clear: true}``; ``clear_trouble`` ``{}``;
     ``message`` ``{text, to?}`` (MC); ``ack_message`` ``{message_id}`` (point);
@@ -58,6 +65,7 @@ from flask_socketio import ConnectionRefusedError
 
 from ..domain.errors import (
     InvalidInput,
+    JustMoved,
     NotFound,
     RateLimited,
     RunsheetError,
@@ -74,7 +82,7 @@ from ..services.snapshot import as_seen_by, public_snapshot
 from ..services.tokens import PUBLIC, Actor, identify
 from . import fanout
 from .api import state_body
-from .auth import page_token
+from .auth import console_label, page_token
 from .errors import error_body
 from .presence import PresenceKeeper, heartbeat_interval
 from .queue import RedisQueue, StateMark, is_redis_url
@@ -84,8 +92,10 @@ logger = logging.getLogger(__name__)
 
 EXTENSION = "runsheet.sockets"
 
-# The events a client may send: every action of the service, under the same name.
-EVENTS = frozenset(ACTIONS)
+# The events a client may send: every action of the service, under the same name, and the
+# clock, which a page asks to measure its round trip and its clock's offset.
+CLOCK_EVENT = "clock"
+EVENTS = frozenset(ACTIONS) | {CLOCK_EVENT}
 
 # Defaults of the settings this module reads (each overridable in the app's config).
 DEFAULTS = {
@@ -198,6 +208,7 @@ class LiveSockets:
         actor = identify(self.services.store, current.event_id, token)
         if expected is not None and actor != expected:
             raise Unauthenticated("this page's link is not valid; ask the organizer for a new one")
+        actor = actor.at_console(console_label(auth.get("console")) if auth else None)
         throttle, lock = self._throttle_for(actor)
         self.start()
         self._greet(sid, actor)
@@ -267,11 +278,13 @@ class LiveSockets:
                 shown = str(name)[:40]
                 raise NotFound(f"there is no event named {shown!r}", field="event")
             payload = event_payload(args, self.settings["SOCKET_MAX_PAYLOAD_BYTES"])
+            if name == CLOCK_EVENT:
+                return {"ok": True, "server_time": ceremony.clock().isoformat()}
             actor = self._identify(sid, client)
             current = ceremony.perform(actor, name, payload)
             return {"ok": True, "state": self.body(actor, current)}
-        except StaleVersion as stale:
-            ack = ack_error(stale)
+        except (StaleVersion, JustMoved) as refused:  # acked with the state as it is now
+            ack = ack_error(refused)
             ack["state"] = self.body(actor or client.actor, ceremony.current())
             return ack
         except RunsheetError as error:
@@ -307,7 +320,7 @@ class LiveSockets:
         if actor != client.actor:
             self._disconnect_soon(sid)
             raise Unauthenticated("this connection's token changed hands; connect again")
-        return actor
+        return client.actor  # the same holder, with the console it named on connecting
 
     def _disconnect_soon(self, sid: str) -> None:
         # Let the ack of the current event leave first.
