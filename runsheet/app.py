@@ -16,6 +16,7 @@ from . import config as settings
 from .plans import default_plan
 from .services import Services
 from .services.ceremony import CeremonyService, utc_now
+from .services.clock import SteadyClock
 from .services.plans import install_plan
 from .storage.store import Store, sqlite_url
 
@@ -68,7 +69,7 @@ def build_services(config: Mapping[str, Any]) -> Services:
     store.create_schema()
     if store.active_event() is None:
         install_plan(store, default_plan(), config["SECRET_KEY"], utc_now())
-    clock = config.get("CLOCK") or utc_now
+    clock = config.get("CLOCK") or SteadyClock()
     ceremony = CeremonyService(
         store,
         clock=clock,

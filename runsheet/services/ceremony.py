@@ -20,6 +20,7 @@ from ..domain.errors import Conflict, NotFound
 from ..domain.plan import Plan
 from ..storage.store import Store
 from .actions import ACTIONS
+from .clock import reading_after
 from .payloads import parse_payload
 from .tokens import Actor
 
@@ -113,7 +114,7 @@ class CeremonyService:
         for _ in range(MAX_ATTEMPTS):
             plan, state = self.store.load_state(event_id)
             seen_version = state.version
-            now = self.clock()
+            now = reading_after(self.clock, state.updated_at)
             rule(Ceremony(plan, state, self.move_guard), now)
             current = Current(event_id, plan, state)
             if state.version == seen_version:

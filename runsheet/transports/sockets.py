@@ -77,6 +77,7 @@ from ..extensions import socketio
 from ..services import Services
 from ..services.actions import ACTIONS
 from ..services.ceremony import Current
+from ..services.clock import check_clock
 from ..services.ratelimit import EventThrottle, TokenBucket, Verdict
 from ..services.snapshot import as_seen_by, public_snapshot
 from ..services.tokens import PUBLIC, Actor, identify
@@ -402,6 +403,7 @@ class LiveSockets:
 
     def tick(self) -> None:
         """Refresh presence, drop clients whose token no longer holds, send missed changes."""
+        check_clock(self.services.ceremony.clock)  # a wall clock that jumped is logged here
         self.presence.tick()
         current = self.services.ceremony.current()
         self._drop_revoked(current.event_id)
