@@ -12,14 +12,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain.ceremony import Ceremony
+from ..domain.ceremony import TROUBLE_KINDS, Ceremony
 from ..domain.errors import Forbidden, InvalidInput, Unauthenticated
 from .payloads import Field
 from .tokens import Actor
 
+NOT_BLANK = r"\S"  # text holding at least one character that is not white space
+
 # Versions stay within the integers every JSON client can represent exactly.
-VERSION = Field(int, minimum=0, maximum=2**53, nullable=True)
-POINT_ID = Field(str, max_length=100)
+VERSION = Field(
+    int,
+    minimum=0,
+    maximum=2**53,
+    nullable=True,
+    description=(
+        "The state version the caller was looking at. The action is refused (409, kind "
+        "`stale`, with the current state) when the part of the state it acts on changed since."
+    ),
+)
+POINT_ID = Field(
+    str, max_length=100, description="The id of a connection point (`points[].id` of the state)."
+)
+ITEM_ID = Field(
+    str,
+    required=True,
+    max_length=100,
+    description="The id of a programme item (`agenda[].id` of the state).",
+)
 
 Apply = Callable[[Ceremony, Actor, dict[str, Any], datetime], None]
 
@@ -125,7 +144,7 @@ ACTIONS: dict[str, Action] = {
         Action(
             "goto",
             MC,
-            {"item_id": Field(str, required=True, max_length=100), **RUN_FIELDS},
+            {"item_id": ITEM_ID, **RUN_FIELDS},
             _goto,
         ),
         Action(
@@ -133,9 +152,20 @@ ACTIONS: dict[str, Action] = {
             MC_OR_POINT,
             {
                 "point_id": POINT_ID,
-                "by": Field(str, required=True, max_length=100),
-                "present": Field(int, minimum=0, maximum=100_000),
-                "note": Field(str, max_length=500),
+                "by": Field(
+                    str,
+                    required=True,
+                    max_length=100,
+                    pattern=NOT_BLANK,
+                    description="The person on duty at the point; must not be blank.",
+                ),
+                "present": Field(
+                    int,
+                    minimum=0,
+                    maximum=100_000,
+                    description="How many people are present at the point.",
+                ),
+                "note": Field(str, max_length=500, description="A free note."),
                 **RUN_FIELDS,
             },
             _checkin,
@@ -145,9 +175,19 @@ ACTIONS: dict[str, Action] = {
             MC_OR_POINT,
             {
                 "point_id": POINT_ID,
-                "kind": Field(str, max_length=20),
-                "text": Field(str, max_length=500),
-                "clear": Field(bool),
+                "kind": Field(
+                    str, max_length=20, choices=TROUBLE_KINDS, description="What is wrong."
+                ),
+                "text": Field(
+                    str,
+                    max_length=500,
+                    description=(
+                        "What is wrong, in words; must not be blank when kind is `other`."
+                    ),
+                ),
+                "clear": Field(
+                    bool, description="`true` clears the point's problem instead of reporting one."
+                ),
                 **RUN_FIELDS,
             },
             _trouble,
@@ -162,21 +202,49 @@ ACTIONS: dict[str, Action] = {
             "message",
             MC,
             {
-                "text": Field(str, required=True, max_length=1000),
-                "to": Field(str, max_length=100, nullable=True),
+                "text": Field(
+                    str,
+                    required=True,
+                    max_length=1000,
+                    pattern=NOT_BLANK,
+                    description="The message; must not be blank.",
+                ),
+                "to": Field(
+                    str,
+                    max_length=100,
+                    nullable=True,
+                    description="The point the message is for; null or left out: every point.",
+                ),
             },
             _message,
         ),
         Action(
             "ack_message",
             frozenset({"point"}),
-            {"message_id": Field(int, required=True, minimum=1)},
+            {
+                "message_id": Field(
+                    int,
+                    required=True,
+                    minimum=1,
+                    description="The id of a message meant for the calling point.",
+                )
+            },
             _ack_message,
         ),
         Action(
             "roll_call",
             MC_OR_POINT,
-            {"seconds": Field(int, minimum=5, maximum=600), "roll_call_id": Field(int)},
+            {
+                "seconds": Field(
+                    int,
+                    minimum=5,
+                    maximum=600,
+                    description="How long the roll call stays open (MC).",
+                ),
+                "roll_call_id": Field(
+                    int, description="The roll call being answered (point); informative."
+                ),
+            },
             _roll_call,
         ),
     )
