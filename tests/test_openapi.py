@@ -31,6 +31,7 @@ from flask import Blueprint
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
 from runsheet.domain.ceremony import TROUBLE_KINDS
+from runsheet.domain.errors import InvalidInput
 from runsheet.plans import default_plan
 from runsheet.plans.schema import EVENT_FIELDS, POINT_FIELDS
 from runsheet.services import shapes
@@ -183,6 +184,28 @@ def test_every_action_is_documented_with_its_payload_fields(app):
         assert set(body["properties"]) | in_path == set(fields), rule.rule
         assert set(body["required"]) == {n for n, f in fields.items() if f.required} - in_path
     assert documented_actions == set(ACTIONS)
+
+
+def test_every_action_route_performs_the_action_its_view_records(app, client, mc, monkeypatch):
+    performed = []
+
+    def record(actor, name, payload=None):  # noqa: ANN001, ANN202
+        performed.append(name)
+        raise InvalidInput("recorded")
+
+    monkeypatch.setattr(app.extensions["runsheet"].ceremony, "perform", record)
+    examples = {"point_id": POINT, "item_id": "khai-mac", "message_id": "1"}
+    for rule in app.url_map.iter_rules():
+        record_of_view = operation_of(app.view_functions[rule.endpoint])
+        if record_of_view is None or record_of_view.action is None:
+            continue
+        (method,) = rule.methods - {"HEAD", "OPTIONS"}
+        url = FLASK_PARAMETER.sub(lambda m: examples[m.group(2)], rule.rule)
+
+        response = client.open(url, method=method, headers=mc.headers)
+
+        assert response.get_json()["error"] == "recorded", url
+        assert performed.pop() == record_of_view.action, url
 
 
 def test_a_payload_fields_meaning_and_rules_are_what_the_document_says_of_it(app):
