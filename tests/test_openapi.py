@@ -151,7 +151,7 @@ def test_one_view_behind_two_routes_is_refused_as_it_would_share_an_operation_id
         """Read the same thing twice."""
 
     app.register_blueprint(twice)
-    with pytest.raises(ValueError, match="twice.read_twice serves several routes"):
+    with pytest.raises(ValueError, match="twice.read_twice serves several routes or methods"):
         build_document(app)
 
 

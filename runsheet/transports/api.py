@@ -18,6 +18,9 @@ from .operations import operation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+# People's e-mail addresses stay private: the plan as served leaves these keys out.
+PRIVATE_PLAN_KEYS = ("organizer_email", "contact_email")
+
 # What any action may be refused with (transports.openapi describes each).
 ACTION_REFUSALS = ("Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict", "TooLarge")
 
@@ -123,9 +126,9 @@ def get_plan():  # noqa: ANN201
     The plan as in a plan file, without people's e-mail addresses.
     """
     plan = plan_to_dict(services().ceremony.current().plan)
-    for point in plan.get("points", []):
-        point.pop("contact_email", None)
-    plan.get("event", {}).pop("organizer_email", None)
+    for section in (plan.get("event", {}), *plan.get("points", [])):
+        for key in PRIVATE_PLAN_KEYS:
+            section.pop(key, None)
     return jsonify(plan)
 
 

@@ -40,6 +40,7 @@ from ..plans.schema import Field as PlanField
 from ..services.actions import ACTIONS, Action
 from ..services.payloads import Field
 from ..services.shapes import RESPONSE_SHAPES, json_schemas
+from .api import PRIVATE_PLAN_KEYS
 from .auth import services
 from .errors import STATUS
 from .operations import Operation, operation, operation_of, summary_and_description
@@ -55,9 +56,6 @@ UNDOCUMENTED_METHODS = {"HEAD", "OPTIONS"}  # Flask answers them for every route
 
 # Kinds the app's error handlers add to those of the domain's errors (see transports.errors).
 ERROR_KINDS = sorted({*STATUS, "method_not_allowed", "internal", "error"})
-
-# The API hides these plan keys (see api.get_plan): people's e-mail addresses stay private.
-HIDDEN_PLAN_KEYS = {"organizer_email", "contact_email"}
 
 # The answers other than success a route may give (an Operation names them in refusals):
 # the status, what it means, and the schema of its JSON body (None: no body).
@@ -151,7 +149,9 @@ def _paths(app: Flask, plan: Plan | None) -> dict[str, Schema]:
         for method in sorted((rule.methods or set()) - UNDOCUMENTED_METHODS):
             if rule.endpoint in documented_views:
                 # Each operation needs its own id (and summary): one view, one route.
-                raise ValueError(f"{rule.endpoint} serves several routes; give each a view")
+                raise ValueError(
+                    f"{rule.endpoint} serves several routes or methods; give each a view"
+                )
             documented_views.add(rule.endpoint)
             variables = ROUTE_VARIABLE.findall(rule.rule)
             paths.setdefault(openapi_path(rule.rule), {})[method.lower()] = _operation(
@@ -327,7 +327,7 @@ def _plan_schemas() -> dict[str, Schema]:
 
 def _plan_record(fields: tuple[PlanField, ...]) -> Schema:
     # Optional keys are left out of the plan JSON when they hold their default.
-    shown = [field for field in fields if field.key not in HIDDEN_PLAN_KEYS]
+    shown = [field for field in fields if field.key not in PRIVATE_PLAN_KEYS]
     return _object(
         {field.key: field.json_schema for field in shown},
         optional=tuple(field.key for field in shown if not field.required),
