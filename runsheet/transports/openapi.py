@@ -8,8 +8,10 @@ from those declarations:
 - an action's request body, path values and callers from the action (``services.actions``:
   its payload fields, with their meaning and rules, and its roles);
 - the state, history and health answers from ``services.shapes`` (through pydantic);
-- the plan's keys and values from the plan file format (``plans.schema``);
-- error kinds from ``transports.errors``.
+- the plan's keys and values from the plan file format (``plans.schema``).
+
+The one shape written here is the error body (``{error, kind, field?}``, built by
+``transports.errors`` and declared nowhere else), its kinds taken from that module.
 
 The answers' schemas admit no unknown keys, so the schemathesis run in
 ``tests/test_openapi.py`` fails as soon as a response and this document disagree.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify
@@ -161,7 +164,7 @@ def _paths(app: Flask, plan: Plan | None) -> dict[str, Schema]:
 
 
 def _operation(
-    view: Any,  # noqa: ANN401
+    view: Callable[..., Any],
     record: Operation,
     variables: list[tuple[str, str]],
     plan: Plan | None,
