@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from runsheet.domain.errors import InvalidInput
@@ -183,3 +185,54 @@ def test_actions_accept_the_payloads_clients_send(name, payload):
 )
 def test_actions_refuse_out_of_range_values_by_name(name, payload, field):
     assert refusal(payload, ACTIONS[name].fields).field == field
+
+
+def test_every_field_of_every_action_says_what_it_means():
+    for action in ACTIONS.values():
+        for name, field in action.fields.items():
+            assert field.description.strip(), f"{action.name}: {name} has no description"
+
+
+# A payload each action accepts, and where the HTTP API takes it: the base of the cases
+# below. An action whose fields declare a rule needs one here.
+ACCEPTED = {
+    "checkin": ("/points/thoi-an/checkin", {"by": "Nguyễn Văn A"}),
+    "trouble": ("/points/thoi-an/trouble", {"kind": "no_sound"}),
+    "message": ("/messages", {"text": "Chuẩn bị"}),
+    "stage": ("/stage", {"blink": True}),
+}
+BLANK = " \t "
+
+
+def declared_rules() -> list[tuple[str, str, str]]:
+    """Return (action, field, a value the field's declared rule excludes) for every rule."""
+    cases = []
+    for action in ACTIONS.values():
+        for name, field in action.fields.items():
+            if field.choices:
+                cases.append((action.name, name, "not-one-of-them"))
+            if field.pattern:
+                assert not re.search(field.pattern, BLANK), "give this pattern its own case"
+                cases.append((action.name, name, BLANK))
+    return cases
+
+
+def test_the_trouble_kinds_and_the_texts_that_must_not_be_blank_are_declared_on_their_fields():
+    assert {(action, name) for action, name, _ in declared_rules()} == {
+        ("checkin", "by"),
+        ("trouble", "kind"),
+        ("message", "text"),
+        ("stage", "screen"),
+    }
+
+
+@pytest.mark.parametrize(("action", "name", "value"), declared_rules())
+def test_a_value_a_fields_declared_rule_excludes_is_refused_by_its_action(mc, action, name, value):
+    path, accepted = ACCEPTED[action]
+    assert mc.post(path, accepted).status_code == 200
+
+    response = mc.post(path, {**accepted, name: value})
+
+    assert response.status_code == 400
+    assert response.get_json()["field"] == name
+    assert response.get_json()["error"].startswith(f"{name}: ")

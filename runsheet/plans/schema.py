@@ -1,8 +1,9 @@
 """The plan file format in code: the fields of each section and how each value is checked.
 
 Each check takes a value read from YAML or JSON and returns the value the domain model
-wants, or raises Invalid with a plain sentence. ``docs/plan-format.md`` describes the same
-format for people.
+wants, or raises Invalid with a plain sentence. Each also carries the JSON Schema of the
+values it lets through as written back out (``plan_to_dict``), from which the API document
+describes the plan. ``docs/plan-format.md`` describes the same format for people.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 EVENT_FORMS = ("online", "hybrid", "in-person")
 MAX_ITEM_MINUTES = 24 * 60
 MAX_REMINDER_MINUTES = 4 * 7 * 24 * 60
+MAX_WARN_MINUTES = 60
 
 
 class Invalid(ValueError):
@@ -42,6 +44,20 @@ class Invalid(ValueError):
 
 
 Check = Callable[[Any], Any]
+Schema = dict[str, Any]
+
+TEXT: Schema = {"type": "string"}
+ID: Schema = {"type": "string", "pattern": f"^{SLUG.pattern}$"}
+
+
+def values(schema: Schema) -> Callable[[Check], Check]:
+    """Record on a check the JSON Schema of the values it accepts, as they are written out."""
+
+    def record(check: Check) -> Check:
+        check.json_schema = schema  # type: ignore[attr-defined]
+        return check
+
+    return record
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,11 @@ class Field:
     def attribute(self) -> str:
         """Return the name of the domain attribute this field fills."""
         return self.attr or self.key
+
+    @property
+    def json_schema(self) -> Schema:
+        """Return the JSON Schema of this key's value, as its check records it."""
+        return self.check.json_schema  # type: ignore[attr-defined]
 
 
 def describe(value: Any) -> str:
@@ -80,6 +101,7 @@ def describe(value: Any) -> str:
     return "something else"
 
 
+@values(TEXT)
 def text(value: Any) -> str:
     """Check a piece of text that must not be blank."""
     if not isinstance(value, str):
@@ -90,6 +112,7 @@ def text(value: Any) -> str:
     return value
 
 
+@values(ID)
 def slug(value: Any) -> str:
     """Check a stable id: lowercase ASCII letters and digits joined by single hyphens."""
     if not isinstance(value, str) or not SLUG.fullmatch(value):
@@ -100,6 +123,7 @@ def slug(value: Any) -> str:
     return value
 
 
+@values({"type": "string", "format": "email"})
 def email(value: Any) -> str:
     """Check an e-mail address."""
     if not isinstance(value, str) or not EMAIL.fullmatch(value):
@@ -107,6 +131,7 @@ def email(value: Any) -> str:
     return value
 
 
+@values({"type": "string", "pattern": f"^{DOMAIN.pattern}$"})
 def domain_name(value: Any) -> str:
     """Check a domain name (used on the right of calendar UIDs)."""
     if not isinstance(value, str) or not DOMAIN.fullmatch(value):
@@ -118,6 +143,7 @@ def _whole_number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+@values({"type": "integer", "minimum": 1, "maximum": MAX_ITEM_MINUTES})
 def item_minutes(value: Any) -> int:
     """Check the planned length of a programme item."""
     minutes = _whole_number(value)
@@ -128,14 +154,16 @@ def item_minutes(value: Any) -> int:
     return minutes
 
 
+@values({"type": "integer", "minimum": 0, "maximum": MAX_WARN_MINUTES})
 def warn_minutes(value: Any) -> int:
     """Check how many minutes before an item's end its countdown turns to warning."""
     minutes = _whole_number(value)
-    if minutes is None or not 0 <= minutes <= 60:
-        raise Invalid("must be a whole number of minutes from 0 to 60")
+    if minutes is None or not 0 <= minutes <= MAX_WARN_MINUTES:
+        raise Invalid(f"must be a whole number of minutes from 0 to {MAX_WARN_MINUTES}")
     return minutes
 
 
+@values({"type": "integer", "minimum": 0, "maximum": MAX_REMINDER_MINUTES})
 def reminder_minutes(value: Any) -> int:
     """Check how many minutes before the start a calendar reminder fires."""
     minutes = _whole_number(value)
@@ -144,6 +172,7 @@ def reminder_minutes(value: Any) -> int:
     return minutes
 
 
+@values({"type": "boolean"})
 def flag(value: Any) -> bool:
     """Check a yes/no value."""
     if not isinstance(value, bool):
@@ -154,6 +183,7 @@ def flag(value: Any) -> bool:
 def one_of(*choices: str) -> Check:
     """Return a check that accepts exactly one of the given words."""
 
+    @values({"enum": list(choices)})
     def check(value: Any) -> str:
         if value not in choices:
             raise Invalid(f"must be one of: {', '.join(choices)}")
@@ -162,6 +192,7 @@ def one_of(*choices: str) -> Check:
     return check
 
 
+@values({"type": "string", "format": "date"})
 def iso_date(value: Any) -> date:
     """Check a calendar date written as YYYY-MM-DD."""
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -174,6 +205,7 @@ def iso_date(value: Any) -> date:
         raise Invalid(f"is not a real date: {value}") from None
 
 
+@values({"type": "string", "format": "date-time"})
 def aware_datetime(value: Any) -> datetime:
     """Check a date and time with a UTC offset, in ISO 8601."""
     example = "like 2021-10-01T08:00:00+07:00"
@@ -191,6 +223,7 @@ def aware_datetime(value: Any) -> datetime:
     return moment
 
 
+@values(TEXT)
 def time_zone(value: Any) -> str:
     """Check an IANA time zone name."""
     if isinstance(value, str) and value:
@@ -202,6 +235,7 @@ def time_zone(value: Any) -> str:
     raise Invalid("must be an IANA time zone name like Asia/Ho_Chi_Minh")
 
 
+@values({"type": "array", "items": TEXT})
 def text_list(value: Any) -> tuple[str, ...]:
     """Check a list whose entries are non-blank text."""
     if not isinstance(value, list | tuple):

@@ -12,14 +12,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain.ceremony import STAGE_SCREENS, Ceremony, Mover
+from ..domain.ceremony import STAGE_SCREENS, TROUBLE_KINDS, Ceremony, Mover
 from ..domain.errors import Forbidden, InvalidInput, Unauthenticated
 from .payloads import Field
 from .tokens import Actor
 
+NOT_BLANK = r"\S"  # text holding at least one character that is not white space
+
 # Versions stay within the integers every JSON client can represent exactly.
-VERSION = Field(int, minimum=0, maximum=2**53, nullable=True)
-POINT_ID = Field(str, max_length=100)
+VERSION = Field(
+    int,
+    minimum=0,
+    maximum=2**53,
+    nullable=True,
+    description=(
+        "The state version the caller was looking at. The action is refused (409, kind "
+        "`stale`, with the current state) when the part of the state it acts on changed since."
+    ),
+)
+POINT_ID = Field(
+    str, max_length=100, description="The id of a connection point (`points[].id` of the state)."
+)
+ITEM_ID = Field(
+    str,
+    required=True,
+    max_length=100,
+    description="The id of a programme item (`agenda[].id` of the state).",
+)
 
 Apply = Callable[[Ceremony, Actor, dict[str, Any], datetime], None]
 
@@ -153,7 +172,17 @@ POINT = frozenset({"point"})
 MC_OR_POINT = frozenset({"mc", "point"})
 RUN_FIELDS = {"expected_version": VERSION}
 # A move of the run-sheet may confirm that it follows another one on purpose.
-MOVE_FIELDS = {**RUN_FIELDS, "confirm": Field(bool)}
+MOVE_FIELDS = {
+    **RUN_FIELDS,
+    "confirm": Field(
+        bool,
+        description=(
+            "`true`: move even though the run-sheet moved a moment ago (within "
+            "`RUNSHEET_MOVE_GUARD_SECONDS`); without it such a move is refused with 409, kind "
+            "`just_moved`, `moved_by` and the current state."
+        ),
+    ),
+}
 
 ACTIONS: dict[str, Action] = {
     action.name: action
@@ -165,13 +194,24 @@ ACTIONS: dict[str, Action] = {
         Action(
             "goto",
             MC,
-            {"item_id": Field(str, required=True, max_length=100), **MOVE_FIELDS},
+            {"item_id": ITEM_ID, **MOVE_FIELDS},
             _goto,
         ),
         Action(
             "extend",
             MC,
-            {"seconds": Field(int, required=True, minimum=-86_400, maximum=86_400)},
+            {
+                "seconds": Field(
+                    int,
+                    required=True,
+                    minimum=-86_400,
+                    maximum=86_400,
+                    description=(
+                        "Seconds added to the live item's planned time (negative: taken off; "
+                        "never below what has elapsed); not 0."
+                    ),
+                )
+            },
             _extend,
         ),
         Action("hold", MC, {}, _hold),
@@ -180,10 +220,23 @@ ACTIONS: dict[str, Action] = {
             "stage",
             MC,
             {
-                "message": Field(str, max_length=200, nullable=True),
-                "blink": Field(bool),
-                "blackout": Field(bool),
-                "screen": Field(str, max_length=20, choices=STAGE_SCREENS),
+                "message": Field(
+                    str,
+                    max_length=200,
+                    nullable=True,
+                    description="A message the stage displays show; null clears it.",
+                ),
+                "blink": Field(bool, description="`true`: the stage message blinks."),
+                "blackout": Field(bool, description="`true`: the stage displays go black."),
+                "screen": Field(
+                    str,
+                    max_length=20,
+                    choices=STAGE_SCREENS,
+                    description=(
+                        "What the stage displays show: the programme, a please-wait "
+                        "(break) screen, or a big clock."
+                    ),
+                ),
             },
             _stage,
         ),
@@ -192,8 +245,12 @@ ACTIONS: dict[str, Action] = {
             POINT,
             {
                 "point_id": POINT_ID,
-                "item_id": Field(str, max_length=100),
-                "by": Field(str, max_length=100),
+                "item_id": Field(
+                    str,
+                    max_length=100,
+                    description="The coming item the point is ready for; left out: the next.",
+                ),
+                "by": Field(str, max_length=100, description="Who at the point says so."),
             },
             _ready,
         ),
@@ -202,8 +259,19 @@ ACTIONS: dict[str, Action] = {
             POINT,
             {
                 "point_id": POINT_ID,
-                "rtt_ms": Field(int, required=True, minimum=0, maximum=120_000),
-                "clock_offset_ms": Field(int, minimum=-(2**40), maximum=2**40),
+                "rtt_ms": Field(
+                    int,
+                    required=True,
+                    minimum=0,
+                    maximum=120_000,
+                    description="The page's measured round trip to the server, in milliseconds.",
+                ),
+                "clock_offset_ms": Field(
+                    int,
+                    minimum=-(2**40),
+                    maximum=2**40,
+                    description="How far the page's clock is behind the server's (ms).",
+                ),
             },
             _link,
         ),
@@ -212,9 +280,20 @@ ACTIONS: dict[str, Action] = {
             MC_OR_POINT,
             {
                 "point_id": POINT_ID,
-                "by": Field(str, required=True, max_length=100),
-                "present": Field(int, minimum=0, maximum=100_000),
-                "note": Field(str, max_length=500),
+                "by": Field(
+                    str,
+                    required=True,
+                    max_length=100,
+                    pattern=NOT_BLANK,
+                    description="The person on duty at the point; must not be blank.",
+                ),
+                "present": Field(
+                    int,
+                    minimum=0,
+                    maximum=100_000,
+                    description="How many people are present at the point.",
+                ),
+                "note": Field(str, max_length=500, description="A free note."),
                 **RUN_FIELDS,
             },
             _checkin,
@@ -224,9 +303,19 @@ ACTIONS: dict[str, Action] = {
             MC_OR_POINT,
             {
                 "point_id": POINT_ID,
-                "kind": Field(str, max_length=20),
-                "text": Field(str, max_length=500),
-                "clear": Field(bool),
+                "kind": Field(
+                    str, max_length=20, choices=TROUBLE_KINDS, description="What is wrong."
+                ),
+                "text": Field(
+                    str,
+                    max_length=500,
+                    description=(
+                        "What is wrong, in words; must not be blank when kind is `other`."
+                    ),
+                ),
+                "clear": Field(
+                    bool, description="`true` clears the point's problem instead of reporting one."
+                ),
                 **RUN_FIELDS,
             },
             _trouble,
@@ -241,21 +330,49 @@ ACTIONS: dict[str, Action] = {
             "message",
             MC,
             {
-                "text": Field(str, required=True, max_length=1000),
-                "to": Field(str, max_length=100, nullable=True),
+                "text": Field(
+                    str,
+                    required=True,
+                    max_length=1000,
+                    pattern=NOT_BLANK,
+                    description="The message; must not be blank.",
+                ),
+                "to": Field(
+                    str,
+                    max_length=100,
+                    nullable=True,
+                    description="The point the message is for; null or left out: every point.",
+                ),
             },
             _message,
         ),
         Action(
             "ack_message",
             frozenset({"point"}),
-            {"message_id": Field(int, required=True, minimum=1)},
+            {
+                "message_id": Field(
+                    int,
+                    required=True,
+                    minimum=1,
+                    description="The id of a message meant for the calling point.",
+                )
+            },
             _ack_message,
         ),
         Action(
             "roll_call",
             MC_OR_POINT,
-            {"seconds": Field(int, minimum=5, maximum=600), "roll_call_id": Field(int)},
+            {
+                "seconds": Field(
+                    int,
+                    minimum=5,
+                    maximum=600,
+                    description="How long the roll call stays open (MC).",
+                ),
+                "roll_call_id": Field(
+                    int, description="The roll call being answered (point); informative."
+                ),
+            },
             _roll_call,
         ),
     )

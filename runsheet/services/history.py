@@ -9,13 +9,13 @@ whole record, read on demand (``GET /api/v1/history``) for a report after the ce
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from ..domain.ceremony import CeremonyState
 from ..domain.plan import Plan
+from .shapes import HistoryRecord
 
 
-def history(plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
+def history(plan: Plan, state: CeremonyState, now: datetime) -> HistoryRecord:
     """Return every span in the order it started, and each item's planned and actual time.
 
     An open span (the live item's) counts until ``now`` (never below zero, should the

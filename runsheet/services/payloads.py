@@ -14,7 +14,12 @@ from ..domain.errors import InvalidInput
 
 @dataclass(frozen=True)
 class Field:
-    """What one payload field may hold."""
+    """What one payload field may hold, and what it means to the people who send it.
+
+    ``description``, ``choices`` and ``pattern`` are stated in the API document beside the
+    shape checked here. ``choices`` and ``pattern`` are rules the action's domain rule
+    applies (and refuses with its own sentence), e.g. the trouble kinds or "not blank".
+    """
 
     kind: type  # int, str or bool
     required: bool = False
@@ -22,7 +27,9 @@ class Field:
     minimum: int | None = None  # for integers
     maximum: int | None = None
     nullable: bool = False
-    choices: tuple[str, ...] | None = None  # for strings: the only values accepted
+    description: str = ""
+    choices: tuple[str, ...] = ()  # the only values the action accepts
+    pattern: str | None = None  # a regular expression the text must contain a match of
 
 
 def parse_payload(payload: Any, fields: dict[str, Field]) -> dict[str, Any]:
@@ -71,7 +78,7 @@ def _check(name: str, value: Any, spec: Field) -> Any:
             value.encode("utf-8")
         except UnicodeEncodeError:  # JSON allows "\ud800", a lone surrogate no text holds
             raise InvalidInput(f"{name}: must be valid Unicode text", field=name) from None
-        if spec.choices is not None and value not in spec.choices:
+        if spec.choices and value not in spec.choices:
             raise InvalidInput(f"{name}: must be one of {', '.join(spec.choices)}", field=name)
         return value
     if spec.kind is bool:

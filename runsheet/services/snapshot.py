@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import statistics
 from datetime import datetime
-from typing import Any
 
 from ..domain.ceremony import Ceremony, CeremonyState, PointStatus
 from ..domain.plan import Plan
+from . import shapes
 from .tokens import Actor
 
 
@@ -22,7 +22,7 @@ def _iso(value: datetime | None, plan: Plan) -> str | None:
     return value.astimezone(plan.event.zone).isoformat() if value is not None else None
 
 
-def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
+def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> shapes.StateSnapshot:
     """Return the state every viewer may see (no tokens, no messages, no link health)."""
     ceremony = Ceremony(plan, state)
     timing = ceremony.timing(now)
@@ -74,14 +74,16 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> dict[str
     }
 
 
-def snapshot_for(actor: Actor, plan: Plan, state: CeremonyState, now: datetime) -> dict[str, Any]:
+def snapshot_for(
+    actor: Actor, plan: Plan, state: CeremonyState, now: datetime
+) -> shapes.StateSnapshot:
     """Return the state as ``actor`` may see it."""
     return as_seen_by(actor, public_snapshot(plan, state, now), plan, state)
 
 
 def as_seen_by(
-    actor: Actor, public: dict[str, Any], plan: Plan, state: CeremonyState
-) -> dict[str, Any]:
+    actor: Actor, public: shapes.StateSnapshot, plan: Plan, state: CeremonyState
+) -> shapes.StateSnapshot:
     """Return ``public`` (this state's public snapshot) as ``actor`` may see it.
 
     The public snapshot itself for a viewer, else a shallow copy with the actor's messages:
@@ -108,7 +110,7 @@ def _next_item_id(plan: Plan, state: CeremonyState) -> str | None:
     return plan.agenda[position + 1].id if position + 1 < len(plan.agenda) else None
 
 
-def _agenda_item(plan: Plan, state: CeremonyState, slot, projected) -> dict[str, Any]:  # noqa: ANN001
+def _agenda_item(plan: Plan, state: CeremonyState, slot, projected) -> shapes.AgendaEntry:  # noqa: ANN001
     item = slot.item
     spans = state.spans.get(item.id, [])
     last = spans[-1] if spans else None
@@ -149,7 +151,7 @@ def _status(plan: Plan, state: CeremonyState, item_id: str, shown: bool) -> str:
     return "done" if shown else "skipped"
 
 
-def _point(plan: Plan, status: PointStatus, point) -> dict[str, Any]:  # noqa: ANN001
+def _point(plan: Plan, status: PointStatus, point) -> shapes.PointStatus:  # noqa: ANN001
     checkin, trouble = status.checkin, status.trouble
     return {
         "id": point.id,
@@ -170,7 +172,7 @@ def _point(plan: Plan, status: PointStatus, point) -> dict[str, Any]:  # noqa: A
     }
 
 
-def _link(plan: Plan, status: PointStatus) -> dict[str, Any] | None:
+def _link(plan: Plan, status: PointStatus) -> shapes.LinkHealth | None:
     """Return a point's link health: median round trip and clock offset, and their spread."""
     samples = status.link_samples
     if not samples:
@@ -185,7 +187,7 @@ def _link(plan: Plan, status: PointStatus) -> dict[str, Any] | None:
     }
 
 
-def _roll_call(plan: Plan, state: CeremonyState) -> dict[str, Any] | None:
+def _roll_call(plan: Plan, state: CeremonyState) -> shapes.RollCall | None:
     roll_call = state.roll_call
     if roll_call is None:
         return None
@@ -197,7 +199,7 @@ def _roll_call(plan: Plan, state: CeremonyState) -> dict[str, Any] | None:
     }
 
 
-def _message(plan: Plan, message) -> dict[str, Any]:  # noqa: ANN001
+def _message(plan: Plan, message) -> shapes.Message:  # noqa: ANN001
     return {
         "id": message.id,
         "text": message.text,

@@ -14,8 +14,28 @@ from ..services.snapshot import snapshot_for
 from ..services.tokens import PUBLIC, Actor
 from .auth import api_actor, services
 from .errors import error_body, error_response, status_of
+from .operations import operation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# People's e-mail addresses stay private: the plan as served leaves these keys out.
+PRIVATE_PLAN_KEYS = ("organizer_email", "contact_email")
+
+# What any action may be refused with (transports.openapi describes each).
+ACTION_REFUSALS = ("Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict", "TooLarge")
+
+
+def performs(action: str, **details: Any):  # noqa: ANN201
+    """Record for the API document that a route performs ``action`` (and takes its payload)."""
+    return operation(
+        "actions",
+        "The new state, as the caller may see it.",
+        action=action,
+        answers="State",
+        callers="token",
+        refusals=ACTION_REFUSALS,
+        **details,
+    )
 
 
 def state_body(actor: Actor, current: Current) -> dict[str, Any]:
@@ -65,15 +85,32 @@ def perform(name: str, **from_url: Any):  # noqa: ANN201
 
 
 @bp.get("/state")
+@operation(
+    "state",
+    "The live state.",
+    answers="State",
+    callers="anyone_or_token",
+    refusals=("Unauthenticated", "NotFound"),
+)
 def get_state():  # noqa: ANN201
-    """Return the live state (with private parts when a token is given)."""
+    """Read the live state.
+
+    Without a token: the public state. With the MC's token: also every message and the
+    roll call's answers; with a point's token: the messages meant for it.
+    """
     actor = api_actor(required=False) if request.headers.get("Authorization") else PUBLIC
     return jsonify(state_body(actor, services().ceremony.current()))
 
 
 @bp.get("/history")
+@operation("state", "The timeline.", answers="History", refusals=("NotFound",))
 def get_history():  # noqa: ANN201
-    """Return every stretch each item was live, and each item's planned and actual time."""
+    """Read when each item was live.
+
+    Every stretch an item was live, in the order they started (an item the MC went back to
+    has several), and each item's planned and actual seconds in all; the live item's counts
+    until now. The state itself carries only each item's latest start and end.
+    """
     current = services().ceremony.current()
     now = services().ceremony.clock()
     body = history(current.plan, current.state, now)
@@ -82,113 +119,140 @@ def get_history():  # noqa: ANN201
 
 
 @bp.get("/plan")
+@operation("state", "The active plan.", answers="Plan", refusals=("NotFound",))
 def get_plan():  # noqa: ANN201
-    """Return the active plan, without contacts' e-mail addresses."""
+    """Read the active plan.
+
+    The plan as in a plan file, without people's e-mail addresses.
+    """
     plan = plan_to_dict(services().ceremony.current().plan)
-    for point in plan.get("points", []):
-        point.pop("contact_email", None)
-    plan.get("event", {}).pop("organizer_email", None)
+    for section in (plan.get("event", {}), *plan.get("points", [])):
+        for key in PRIVATE_PLAN_KEYS:
+            section.pop(key, None)
     return jsonify(plan)
 
 
 @bp.post("/advance")
+@performs("advance")
 def advance():  # noqa: ANN201
     """Make the next item live."""
     return perform("advance")
 
 
 @bp.post("/back")
+@performs("back")
 def back():  # noqa: ANN201
     """Go back one item."""
     return perform("back")
 
 
 @bp.post("/finish")
+@performs("finish")
 def finish():  # noqa: ANN201
     """End the ceremony."""
     return perform("finish")
 
 
 @bp.post("/reset")
+@performs("reset")
 def reset():  # noqa: ANN201
     """Return to "not started" (after a rehearsal)."""
     return perform("reset")
 
 
 @bp.post("/goto/<item_id>")
+@performs("goto")
 def goto(item_id: str):  # noqa: ANN201
     """Make the named item live."""
     return perform("goto", item_id=item_id)
 
 
 @bp.post("/extend")
+@performs("extend")
 def extend():  # noqa: ANN201
     """Add time to the live item, or take some off (never below what has elapsed)."""
     return perform("extend")
 
 
 @bp.post("/hold")
+@performs("hold")
 def hold():  # noqa: ANN201
     """Stop the live item's timer."""
     return perform("hold")
 
 
 @bp.post("/resume")
+@performs("resume")
 def resume():  # noqa: ANN201
     """Restart the live item's timer after a hold."""
     return perform("resume")
 
 
 @bp.post("/stage")
+@performs("stage")
 def stage():  # noqa: ANN201
     """Set what the stage displays show: a message, blink, blackout, the screen."""
     return perform("stage")
 
 
 @bp.post("/points/<point_id>/ready")
+@performs("ready")
 def ready(point_id: str):  # noqa: ANN201
     """Tell the MC that the point is ready for its coming item."""
     return perform("ready", point_id=point_id)
 
 
 @bp.post("/points/<point_id>/link")
+@performs("link")
 def link(point_id: str):  # noqa: ANN201
     """Report one measure of the point page's round trip and clock offset."""
     return perform("link", point_id=point_id)
 
 
 @bp.post("/points/<point_id>/checkin")
+@performs("checkin")
 def checkin(point_id: str):  # noqa: ANN201
     """Confirm a point's connection."""
     return perform("checkin", point_id=point_id)
 
 
 @bp.post("/points/<point_id>/trouble")
+@performs("trouble")
 def report_trouble(point_id: str):  # noqa: ANN201
     """Report a problem at a point."""
     return perform("trouble", point_id=point_id)
 
 
 @bp.delete("/points/<point_id>/trouble")
-@bp.post("/points/<point_id>/trouble/clear")
+@performs("clear_trouble")
 def clear_trouble(point_id: str):  # noqa: ANN201
     """Clear a point's problem."""
     return perform("clear_trouble", point_id=point_id)
 
 
+@bp.post("/points/<point_id>/trouble/clear")
+@performs("clear_trouble")
+def clear_trouble_by_post(point_id: str):  # noqa: ANN201
+    """Clear a point's problem (for clients that cannot send DELETE)."""
+    return perform("clear_trouble", point_id=point_id)
+
+
 @bp.post("/messages")
+@performs("message")
 def send_message():  # noqa: ANN201
     """Send a message to every point or to one (MC)."""
     return perform("message")
 
 
 @bp.post("/messages/<int:message_id>/ack")
+@performs("ack_message")
 def ack_message(message_id: int):  # noqa: ANN201
     """Mark a message as read by the calling point."""
     return perform("ack_message", message_id=message_id)
 
 
 @bp.post("/roll-call")
+@performs("roll_call")
 def roll_call():  # noqa: ANN201
     """Start a roll call (MC) or answer the open one (point)."""
     return perform("roll_call")
@@ -198,8 +262,15 @@ health = Blueprint("health", __name__)
 
 
 @health.get("/healthz")
+@operation(
+    "service",
+    "The database answers and an event is loaded.",
+    operation_id="get_health",
+    answers="Health",
+    refusals=("Unavailable",),
+)
 def healthz():  # noqa: ANN201
-    """Say whether the service can serve: the database answers and an event is loaded."""
+    """Say whether the service can serve."""
     try:
         services().store.ping()
         current = services().ceremony.current()

@@ -7,36 +7,59 @@ that poll a subscription get ``304 Not Modified`` until something really changed
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from flask import Blueprint, Response, request
 
 from ..calendar.feeds import published_file
+from ..services.actions import POINT_ID
 from .auth import services
+from .operations import operation
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
+def feed(operation_id: str, **details: Any):  # noqa: ANN201
+    """Record for the API document that a route serves a calendar file."""
+    return operation(
+        "calendar",
+        "The calendar file.",
+        operation_id=operation_id,
+        media_type="text/calendar",
+        refusals=("NotModified", "NotFound"),
+        note=(
+            "An iCalendar file. It carries an ETag and Last-Modified, so a subscribed calendar "
+            "app that sends If-None-Match or If-Modified-Since gets 304 until it changed."
+        ),
+        **details,
+    )
+
+
 @bp.get("/ceremony.ics")
+@feed("get_ceremony_calendar")
 def ceremony() -> Response:
     """Serve the ceremony as one event."""
     return _serve("ceremony")
 
 
 @bp.get("/points/<point_id>.ics")
+@feed("get_point_calendar", parameters={"point_id": POINT_ID})
 def point(point_id: str) -> Response:
     """Serve the ceremony as seen from one connection point."""
     return _serve("point", point_id)
 
 
 @bp.get("/agenda.ics")
+@feed("get_agenda_calendar")
 def agenda() -> Response:
     """Serve one event per programme item (removed items stay, cancelled)."""
     return _serve("agenda")
 
 
 @bp.get("/week.ics")
+@feed("get_week_calendar")
 def week() -> Response:
     """Serve the week's activities and deadlines as all-day events."""
     return _serve("week")
