@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -220,13 +221,13 @@ def links(as_json: bool, qr: bool, out_dir: Path | None, slug: str | None) -> No
             click.echo(f"  {path.name}")
 
 
+@dataclass(frozen=True)
 class LinkRow:
     """One role's link, its label for people and its file name for QR images."""
 
-    def __init__(self, label: str, url: str, file_stem: str) -> None:
-        self.label = label
-        self.url = url
-        self.file_stem = file_stem
+    label: str
+    url: str
+    file_stem: str
 
 
 def _role_links(svc, plan):  # noqa: ANN001, ANN202
