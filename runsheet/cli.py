@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+# The notice eventlet prints when imported (the runsheet server depends on it, knowingly;
+# see README's Performance section), and nothing else: the same filter as pyproject's pytest.
+EVENTLET_NOTICE = r"\s*Eventlet is deprecated. It is currently being maintained in bugfix mode"
+
+# Above this many points, ``serve`` prints the MC, public and stage links only.
+MOST_POINTS_PRINTED = 30
+
+README_SERVE_THE_WARDS = 'README, "Serve the wards"'
+
 
 def main() -> None:
     """Run the ``runsheet`` command line."""
+    warnings.filterwarnings("ignore", message=EVENTLET_NOTICE, category=Warning)
     if _serving(sys.argv[1:]) and _async_mode() == "eventlet":
         import eventlet
 
@@ -46,6 +59,35 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
+def command_name(argv0: str | None = None, cwd: str | None = None) -> str:
+    """Return how the user can run ``runsheet`` again, as they ran it this time.
+
+    ``runsheet`` when that is on the PATH and is this command; otherwise the path they
+    ran (README's install makes ``.venv/bin/runsheet``), relative to the working directory
+    when it is inside it.
+    """
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    cwd = os.path.abspath(os.getcwd() if cwd is None else cwd)
+    if Path(argv0).stem != "runsheet":
+        return "runsheet"  # run some other way (python -c, a test runner): the usual name
+    ran = os.path.normpath(os.path.join(cwd, argv0))
+    on_path = shutil.which("runsheet")
+    if on_path and _same_file(on_path, ran):
+        return "runsheet"
+    if not ran.startswith(cwd.rstrip(os.sep) + os.sep):
+        return ran
+    relative = os.path.relpath(ran, cwd)
+    # A shell runs a bare name from the PATH only, so one in this folder needs its "./".
+    return relative if os.sep in relative else os.path.join(".", relative)
+
+
+def _same_file(one: str, other: str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
 @click.group()
 def cli() -> None:
     """Run a virtual ceremony: live run-sheet, check-ins, calendar invites."""
@@ -62,7 +104,7 @@ def init(plan_path: str | None) -> None:
     current = svc.ceremony.current()
     click.echo(f"Database ready: {app.config['DATABASE_URL']}")
     click.echo(f"Active event: {current.plan.event.slug} — {current.plan.event.title}")
-    click.echo("Print every role's link with: runsheet links")
+    click.echo(f"Print every role's link with: {command_name()} links")
 
 
 @cli.command()
@@ -149,25 +191,61 @@ def activate(slug: str) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--qr", is_flag=True, help="Draw a QR code for each link.")
+@click.option("--qr", is_flag=True, help="Draw a QR code for each link (in files with --out).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --qr: write one SVG and one PNG QR code per role into this folder.",
+)
 @click.option("--slug", help="Links of this event instead of the active one.")
-def links(as_json: bool, qr: bool, slug: str | None) -> None:
+def links(as_json: bool, qr: bool, out_dir: Path | None, slug: str | None) -> None:
     """Print every role's link, each carrying its token."""
-    from .services.plans import role_links
-
+    if out_dir is not None and not qr:
+        _fail("--out writes QR codes: add --qr")
     svc = _services(_app())
     plan = _event(svc, slug).plan
-    found = role_links(svc.store, plan, svc.secret_key, svc.base_url)
+    found = _role_links(svc, plan)
     if as_json:
         click.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
-    rows = [("MC", found.mc)]
-    rows += [(plan.point(pid).name, url) for pid, url in found.points.items()]
-    rows += [("Public", found.public), ("Stage display", found.stage)]
-    for label, url in rows:
-        click.echo(f"{label}\n  {url}")
-        if qr:
-            _print_qr(url)
+    rows = _link_rows(plan, found)
+    for row in rows:
+        click.echo(f"{row.label}\n  {row.url}")
+        if qr and out_dir is None:
+            _print_qr(row.url)
+    if out_dir is not None:
+        written = _write_qr_files(rows, out_dir)
+        click.echo(f"Wrote {len(written)} QR codes to {out_dir}:")
+        for path in written:
+            click.echo(f"  {path.name}")
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One role's link, its label for people and its file name for QR images."""
+
+    label: str
+    url: str
+    file_stem: str
+
+
+def _role_links(svc, plan):  # noqa: ANN001, ANN202
+    from .services.plans import role_links
+
+    return role_links(svc.store, plan, svc.secret_key, svc.base_url)
+
+
+def _link_rows(plan, found) -> list[LinkRow]:  # noqa: ANN001
+    rows = [LinkRow("MC", found.mc, "mc")]
+    rows += [
+        LinkRow(plan.point(pid).name, url, f"point-{pid}") for pid, url in found.points.items()
+    ]
+    rows += [
+        LinkRow("Public", found.public, "public"),
+        LinkRow("Stage display", found.stage, "stage"),
+    ]
+    return rows
 
 
 def _print_qr(url: str) -> None:
@@ -180,6 +258,22 @@ def _print_qr(url: str) -> None:
     click.echo(buffer.getvalue())
 
 
+def _write_qr_files(rows: list[LinkRow], out_dir: Path) -> list[Path]:
+    """Write an SVG and a PNG QR code of each link; return the files written."""
+    import segno
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in rows:
+        # Error correction "m": a printed code still scans with a crease or a smudge.
+        code = segno.make(row.url, error="m")
+        for suffix in ("svg", "png"):
+            path = out_dir / f"{row.file_stem}.{suffix}"
+            code.save(str(path), kind=suffix, scale=8, border=4)
+            written.append(path)
+    return written
+
+
 @cli.command("rotate-tokens")
 @click.option("--slug", help="Rotate this event's tokens instead of the active one's.")
 def rotate_tokens_command(slug: str | None) -> None:
@@ -190,7 +284,9 @@ def rotate_tokens_command(slug: str | None) -> None:
     svc = _services(_app())
     stored = _event(svc, slug)
     rotate_tokens(svc.store, stored.slug, svc.secret_key, utc_now())
-    click.echo("New tokens made; earlier links no longer work. Print the new ones: runsheet links")
+    click.echo(
+        f"New tokens made; earlier links no longer work. Print the new ones: {command_name()} links"
+    )
 
 
 # -- calendar invites (issue 4, owned by the calendar engineer) --------------------------
@@ -241,11 +337,10 @@ def serve(host: str, port: int) -> None:
     from .transports.sockets import start_sockets, stop_sockets
 
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    base_url_given = bool(os.environ.get("RUNSHEET_BASE_URL"))
     os.environ.setdefault("RUNSHEET_BASE_URL", f"http://{public_host}:{port}")
     app = _app(ASYNC_MODE=_async_mode())
-    current = _services(app).ceremony.current()
-    click.echo(f"runsheet: serving {current.plan.event.slug} on http://{host}:{port}")
-    click.echo("runsheet: print every role's link with `runsheet links`")
+    _greet(_services(app), host, port, base_url_given)
     # SIGTERM (a process manager stopping us) ends the server like Ctrl-C, so that this
     # process records that its pages left instead of leaving them "online" until the grace
     # period of a dead process runs out.
@@ -258,6 +353,46 @@ def serve(host: str, port: int) -> None:
             socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
     finally:
         stop_sockets(app)
+
+
+def _greet(svc, host: str, port: int, base_url_given: bool) -> None:  # noqa: ANN001
+    """Say where the server listens, every role's link, and how to print them again."""
+    plan = svc.ceremony.current().plan
+    shown_host = f"[{host}]" if ":" in host else host
+    click.echo(f"runsheet: serving {plan.event.slug} on http://{shown_host}:{port}")
+    rows = _link_rows(plan, _role_links(svc, plan))
+    if len(plan.points) > MOST_POINTS_PRINTED:
+        rows = [row for row in rows if not row.file_stem.startswith("point-")]
+    for row in rows:
+        click.echo(f"  {row.label}: {row.url}")
+    again = f"{command_name()} links"
+    if not base_url_given and svc.base_url != _default_base_url():
+        # ``links`` in another shell would not know this server's host and port.
+        again = f"RUNSHEET_BASE_URL={svc.base_url} {again}"
+    if len(plan.points) > MOST_POINTS_PRINTED:
+        click.echo(f"runsheet: the links of the {len(plan.points)} points: `{again}`")
+    else:
+        click.echo(f"runsheet: print these links again with `{again}` (`--qr` for QR codes)")
+    if not base_url_given and _loopback(host):
+        click.echo(
+            "runsheet: these links open on this computer only, not on the wards' phones: "
+            f"see {README_SERVE_THE_WARDS}"
+        )
+    elif not base_url_given:
+        click.echo(
+            f"runsheet: the links say {svc.base_url}: set RUNSHEET_BASE_URL to the address "
+            f"the wards open ({README_SERVE_THE_WARDS})"
+        )
+
+
+def _default_base_url() -> str:
+    from .config import from_environment
+
+    return from_environment({"PORT": os.environ.get("PORT", "")})["BASE_URL"]
+
+
+def _loopback(host: str) -> bool:
+    return host == "localhost" or host == "::1" or host.startswith("127.")
 
 
 def _exit_on_sigterm(async_mode: str):  # noqa: ANN202

@@ -20,10 +20,21 @@ ENVIRONMENT = {
     "MAX_CONNECTIONS": ("RUNSHEET_MAX_CONNECTIONS", "4096"),
     "CALENDAR_DOMAIN": ("RUNSHEET_CALENDAR_DOMAIN", None),  # None: BASE_URL's host
     "WEBSOCKET_COMPRESSION": ("RUNSHEET_WEBSOCKET_COMPRESSION", "off"),  # permessage-deflate
+    # HTTP requests each client address and each token may send: a steady rate, after a
+    # burst. A Stream Deck, a console and a page send a few a second at most; 0 turns it off.
+    "HTTP_REQUESTS_PER_SECOND": ("RUNSHEET_HTTP_REQUESTS_PER_SECOND", "20"),
+    "HTTP_BURST": ("RUNSHEET_HTTP_BURST", "200"),
+    # Reverse proxies in front that set X-Forwarded-For (0: the peer is the client).
+    "TRUSTED_PROXIES": ("RUNSHEET_TRUSTED_PROXIES", "0"),
 }
 
-INTEGER_SETTINGS = {"PRESENCE_GRACE_SECONDS", "MAX_CONNECTIONS"}
-NUMBER_SETTINGS = {"MOVE_GUARD_SECONDS"}
+INTEGER_SETTINGS = {
+    "PRESENCE_GRACE_SECONDS",
+    "MAX_CONNECTIONS",
+    "HTTP_BURST",
+    "TRUSTED_PROXIES",
+}
+FLOAT_SETTINGS = {"HTTP_REQUESTS_PER_SECOND", "MOVE_GUARD_SECONDS"}
 
 # Largest request body or socket payload accepted, in bytes.
 MAX_CONTENT_LENGTH = 64 * 1024
@@ -37,9 +48,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         value = environ.get(variable) or default
         if name == "BASE_URL" and not environ.get(variable):
             value = f"http://127.0.0.1:{environ.get('PORT') or 5000}"
-        if name in INTEGER_SETTINGS and value is not None:
+        if value is not None and name in INTEGER_SETTINGS:
             value = int(value)
-        elif name in NUMBER_SETTINGS and value is not None:
+        elif value is not None and name in FLOAT_SETTINGS:
             value = float(value)
         settings[name] = value
     return settings

@@ -120,6 +120,8 @@ def make_app(database_url: str, clock=None, **config):  # noqa: ANN001, ANN201
         "PRESENCE_GRACE_SECONDS": 1,
         # Tests move the run-sheet at will; the move guard has tests of its own.
         "MOVE_GUARD_SECONDS": 0,
+        # Tests send requests as fast as they like; the HTTP throttle has tests of its own.
+        "HTTP_REQUESTS_PER_SECOND": 0,
         **config,
     }
     if clock is not None:

@@ -122,6 +122,7 @@ def serve_command(folder: Path, **environment: str) -> Iterator[ServedProcess]:
         "RUNSHEET_BASE_URL": url,
         "RUNSHEET_PRESENCE_GRACE_SECONDS": "1",
         "RUNSHEET_MOVE_GUARD_SECONDS": "0",  # tests move at will; the guard is tested apart
+        "RUNSHEET_HTTP_REQUESTS_PER_SECOND": "0",  # likewise the HTTP throttle
         **environment,
     }
     env.pop("RUNSHEET_ASYNC_MODE", None)  # `runsheet serve` then uses eventlet

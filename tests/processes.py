@@ -130,6 +130,7 @@ class Service:
             "RUNSHEET_BASE_URL": self.url,
             "RUNSHEET_PRESENCE_GRACE_SECONDS": str(grace_seconds),
             "RUNSHEET_MOVE_GUARD_SECONDS": "0",  # tests move at will; the guard is tested apart
+            "RUNSHEET_HTTP_REQUESTS_PER_SECOND": "0",  # likewise the HTTP throttle
             "PYTHONUNBUFFERED": "1",
         }
         self.env.pop("RUNSHEET_ASYNC_MODE", None)  # `runsheet serve` then uses eventlet

@@ -22,6 +22,13 @@ from tests.conftest import make_app
 from tests.live_server import serve_command
 
 
+@pytest.fixture
+def served(tmp_path):
+    """Run ``runsheet serve`` with the HTTP throttle off: the MC moves here far faster than
+    any person or Stream Deck could, hundreds of times, to load the fan-out."""
+    yield from serve_command(tmp_path, RUNSHEET_HTTP_REQUESTS_PER_SECOND="0")
+
+
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 200_000])
 def test_a_frame_holds_the_text_with_the_length_rfc_6455_prescribes(size):
     text = "ầ" * (size // 3) + "x" * (size % 3)  # three bytes per ầ in UTF-8

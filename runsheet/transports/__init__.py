@@ -7,6 +7,7 @@ from flask import Flask
 from . import api, calendar, openapi, pages
 from .errors import register_error_handlers
 from .sockets import init_sockets
+from .throttle import register_throttle
 from .wire import configure_wire
 
 
@@ -20,3 +21,5 @@ def register_transports(app: Flask) -> None:
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
     configure_wire(app)
+    # Last, so that ProxyFix wraps everything; its hook still runs before the blueprints'.
+    register_throttle(app)

@@ -47,6 +47,7 @@ from .api import PRIVATE_PLAN_KEYS
 from .auth import services
 from .errors import STATUS
 from .operations import Operation, operation, operation_of, summary_and_description
+from .throttle import UNTHROTTLED
 
 Schema = dict[str, Any]
 
@@ -71,10 +72,18 @@ REFUSALS: dict[str, tuple[int, str, str | None]] = {
     "Conflict": (
         409,
         "The action does not fit the ceremony's state now (`conflict`, e.g. no next item), "
-        "or was made from an older state (`stale`, with the current `state`).",
+        "or was made from an older state (`stale`, with the current `state`), or moves the "
+        "run-sheet a moment after another move without `confirm` (`just_moved`, with `state` "
+        "and `moved_by`).",
         "Conflict",
     ),
     "TooLarge": (413, "The request body is too large (`too_large`).", "Error"),
+    "RateLimited": (
+        429,
+        "Too many requests from this address or token (`rate_limited`); `Retry-After` says "
+        "how many seconds to wait.",
+        "Error",
+    ),
     "Unavailable": (503, "The service cannot serve.", "Unavailable"),
 }
 
@@ -157,9 +166,10 @@ def _paths(app: Flask, plan: Plan | None) -> dict[str, Schema]:
                 )
             documented_views.add(rule.endpoint)
             variables = ROUTE_VARIABLE.findall(rule.rule)
-            paths.setdefault(openapi_path(rule.rule), {})[method.lower()] = _operation(
-                view, record, variables, plan
-            )
+            operation_schema = _operation(view, record, variables, plan)
+            if not rule.rule.startswith(UNTHROTTLED):  # the HTTP throttle may refuse it
+                operation_schema["responses"]["429"] = _ref_response("RateLimited")
+            paths.setdefault(openapi_path(rule.rule), {})[method.lower()] = operation_schema
     return paths
 
 
