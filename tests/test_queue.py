@@ -11,7 +11,13 @@ import time
 import pytest
 import socketio
 
-from runsheet.transports.queue import RedisQueue, StateMark, channel_for, is_redis_url, mark_of
+from runsheet.transports.sockets.queue import (
+    RedisQueue,
+    StateMark,
+    channel_for,
+    is_redis_url,
+    mark_of,
+)
 from tests.live_server import free_port
 
 ROOMS = ["public", "mc", "point:thoi-an"]

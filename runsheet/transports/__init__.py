@@ -7,7 +7,7 @@ from flask import Flask
 from . import api, calendar, openapi, pages
 from .errors import register_error_handlers
 from .sockets import init_sockets
-from .wire import configure_wire
+from .sockets.wire import configure_wire
 
 
 def register_transports(app: Flask) -> None:

@@ -8,22 +8,13 @@ from flask import Blueprint, jsonify, request
 
 from ..domain.errors import InvalidInput, RunsheetError, StaleVersion
 from ..plans import plan_to_dict
-from ..services.ceremony import Current
 from ..services.history import history
-from ..services.snapshot import snapshot_for
-from ..services.tokens import PUBLIC, Actor
+from ..services.snapshot import server_time, state_body
+from ..services.tokens import PUBLIC
 from .auth import api_actor, services
 from .errors import error_body, error_response, status_of
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def state_body(actor: Actor, current: Current) -> dict[str, Any]:
-    """Return the state JSON for ``actor``, stamped with the server's time."""
-    now = services().ceremony.clock()
-    body = snapshot_for(actor, current.plan, current.state, now)
-    body["server_time"] = now.astimezone(current.plan.event.zone).isoformat()
-    return body
 
 
 def json_payload() -> dict[str, Any]:
@@ -59,16 +50,17 @@ def perform(name: str, **from_url: Any):  # noqa: ANN201
         current = ceremony.perform(actor, name, payload)
     except StaleVersion as stale:
         body = error_body(stale)
-        body["state"] = state_body(actor, ceremony.current())
+        body["state"] = state_body(actor, ceremony.current(), ceremony.clock())
         return error_response(status_of(stale), **body)
-    return jsonify(state_body(actor, current))
+    return jsonify(state_body(actor, current, ceremony.clock()))
 
 
 @bp.get("/state")
 def get_state():  # noqa: ANN201
     """Return the live state (with private parts when a token is given)."""
     actor = api_actor(required=False) if request.headers.get("Authorization") else PUBLIC
-    return jsonify(state_body(actor, services().ceremony.current()))
+    ceremony = services().ceremony
+    return jsonify(state_body(actor, ceremony.current(), ceremony.clock()))
 
 
 @bp.get("/history")
@@ -77,7 +69,7 @@ def get_history():  # noqa: ANN201
     current = services().ceremony.current()
     now = services().ceremony.clock()
     body = history(current.plan, current.state, now)
-    body["server_time"] = now.astimezone(current.plan.event.zone).isoformat()
+    body["server_time"] = server_time(current.plan, now)
     return jsonify(body)
 
 
