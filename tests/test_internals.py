@@ -12,11 +12,9 @@ import requests
 import socketio
 
 from runsheet.transports.sockets.fanout import DirectSender
-from runsheet.transports.sockets.queue import RedisQueue, StateMark
+from runsheet.transports.sockets.queue import RedisQueue
 from tests.conftest import make_app
 from tests.live_server import Crowd, free_port, serve, serve_command
-
-ROOMS = ["public", "mc", "point:thoi-an"]
 
 
 def lines_about(caplog, feature: str) -> list[logging.LogRecord]:  # noqa: ANN001
@@ -87,37 +85,30 @@ def test_a_served_process_missing_a_fan_out_internal_still_delivers_every_state(
         assert "socket fan-out: library path — missing: socket.queue.getting" in log
 
 
-def test_the_message_queue_says_in_one_line_that_it_notes_what_each_room_got(caplog):
+def test_the_message_queue_says_in_one_line_that_it_publishes_with_a_timeout(caplog):
     caplog.set_level(logging.INFO)
     queue = RedisQueue(f"redis://127.0.0.1:{free_port()}/4")
 
     [line] = lines_about(caplog, "message queue")
-    assert line.levelno == logging.INFO and "noted" in line.getMessage()
-    assert queue.noting
+    assert line.levelno == logging.INFO and "timeout" in line.getMessage()
+    assert queue.fenced and "_publish" in vars(queue)
 
 
-def test_without_the_managers_emit_hook_the_queue_re_sends_each_new_version_and_warns(
+def test_without_the_managers_listener_the_queue_keeps_the_librarys_own_and_warns(
     caplog, monkeypatch
 ):
-    monkeypatch.delattr(socketio.PubSubManager, "_handle_emit")
+    monkeypatch.delattr(socketio.RedisManager, "_redis_listen_with_retries")
     caplog.set_level(logging.INFO)
     queue = RedisQueue(f"redis://127.0.0.1:{free_port()}/4")
 
     [line] = lines_about(caplog, "message queue")
     assert line.levelno == logging.WARNING
-    assert line.getMessage() == "message queue: library path — missing: RedisManager._handle_emit"
-    assert not queue.noting
-    assert "_publish" not in vars(queue)  # the library's own publishing stays
-
-    def catch_up(version: int) -> list[str]:
-        sent: list[str] = []
-        queue.catch_up(StateMark("le-khai-mac", version), ROOMS, sent.append)
-        return sent
-
-    # Every room gets each version the heartbeat sees once, whatever the queue delivered.
-    assert catch_up(5) == ROOMS
-    assert catch_up(5) == []
-    assert catch_up(6) == ROOMS
+    assert (
+        line.getMessage()
+        == "message queue: library path — missing: RedisManager._redis_listen_with_retries"
+    )
+    assert not queue.fenced
+    assert "_publish" not in vars(queue) and "_redis_listen_with_retries" not in vars(queue)
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from typing import Any
 from ...services.ceremony import CeremonyService, Current
 from ...services.snapshot import as_seen_by, public_state_body, state_body
 from ...services.tokens import Actor
-from .queue import RedisQueue
-from .rooms import audiences, mark_of_current, room_of
+from .rooms import audiences, room_of
 
 
 class Broadcaster:
@@ -28,6 +27,7 @@ class Broadcaster:
         # a client joins its room only after its first state.
         self.send_lock = threading.RLock()
         self._sent: tuple[int, int] | None = None  # (event id, version) last broadcast
+        self._caught_up: tuple[int, int] | None = None  # (event id, version) last caught up
 
     def body(self, actor: Actor, current: Current) -> dict[str, Any]:
         """Return the state JSON for ``actor``, as the HTTP API returns it."""
@@ -44,8 +44,6 @@ class Broadcaster:
             self.server.emit("session", {"role": actor.role, "point_id": actor.point_id}, to=sid)
             self.server.emit("state", self.body(actor, current), to=sid)
             self.server.enter_room(sid, room_of(actor))
-            if isinstance(self.server.manager, RedisQueue):
-                self.server.manager.greeted(room_of(actor), mark_of_current(current))
 
     def broadcast(self, current: Current) -> None:
         """Send a committed state to every client, each role its own variant."""
@@ -53,13 +51,30 @@ class Broadcaster:
             self._broadcast(current)
 
     def _broadcast(self, current: Current) -> None:
-        sent = self._sent
-        if sent is not None and sent[0] == current.event_id and sent[1] >= current.version:
+        if _reached(self._sent, current):
             return  # this version, or a later one, has gone out already
         self._sent = (current.event_id, current.version)
         # The Socket.IO server encodes an emit once for all its rooms' clients.
         for body, rooms in self.variants(current):
             self.server.emit("state", body, to=rooms)
+
+    def catch_up(self) -> bool:
+        """Send this process's clients the database's state if the queue may have missed it.
+
+        With a message queue, a change reaches the clients of the process that made it
+        directly and the others' through the queue, which loses what it carries while Redis
+        restarts. So the database's current state, when this process neither broadcast it
+        nor caught up with it already, goes to this process's own rooms only (every process
+        catches up its own clients). Say whether it was sent.
+        """
+        with self.send_lock:
+            current = self.ceremony.current()  # under the lock: nothing newer went out since
+            if _reached(self._sent, current) or _reached(self._caught_up, current):
+                return False
+            self._caught_up = (current.event_id, current.version)
+            for body, rooms in self.variants(current):
+                self.server.emit("state", body, to=rooms, ignore_queue=True)
+        return True
 
     def variants(self, current: Current) -> list[tuple[dict[str, Any], list[str]]]:
         """Return each distinct state JSON a change sends, with the rooms it goes to.
@@ -79,13 +94,7 @@ class Broadcaster:
                 found.append((body, [room_of(actor)]))
         return found
 
-    def catch_up(self, queue: RedisQueue, current: Current) -> None:
-        """Send ``current`` to the local rooms the message queue did not reach."""
-        by_room = {room_of(actor): actor for actor in audiences(current)}
 
-        def send(room: str) -> None:
-            body = self.body(by_room[room], current)
-            self.server.emit("state", body, to=room, ignore_queue=True)
-
-        with self.send_lock:
-            queue.catch_up(mark_of_current(current), by_room, send)
+def _reached(sent: tuple[int, int] | None, current: Current) -> bool:
+    """Say whether ``sent`` (event id, version) is ``current``'s version or a later one."""
+    return sent is not None and sent[0] == current.event_id and sent[1] >= current.version

@@ -10,7 +10,6 @@ from ...services.ceremony import CeremonyService
 from ...services.presence import PresenceKeeper
 from .broadcast import Broadcaster
 from .clients import Clients
-from .queue import RedisQueue
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +73,6 @@ class Heartbeat:
             # database without a queue) reach this process's clients here. With a message
             # queue every process publishes its own changes, so nothing is missed.
             self.broadcaster.broadcast(current)
-        elif isinstance(self.server.manager, RedisQueue):
+        else:
             # A change the queue lost (Redis restarting) reaches this process's clients here.
-            self.broadcaster.catch_up(self.server.manager, current)
+            self.broadcaster.catch_up()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ...services.ceremony import Current
 from ...services.tokens import PUBLIC, Actor
-from .queue import StateMark
 
 PUBLIC_ROOM = "public"
 MC_ROOM = "mc"
@@ -28,8 +27,3 @@ def audiences(current: Current) -> list[Actor]:
     """Return one actor of each role that receives its own variant of the state."""
     actors = [PUBLIC, Actor("mc")]
     return actors + [Actor("point", point.id) for point in current.plan.points]
-
-
-def mark_of_current(current: Current) -> StateMark:
-    """Return the mark the message queue notes for a committed state."""
-    return StateMark(current.plan.event.slug, current.version)
