@@ -203,7 +203,7 @@ class DirectSender:
             and queue.qsize() == 0
             and queue.getting() > 0  # the writer waits: it holds nothing unsent
             and hasattr(ws, "_sendlock")
-            and hasattr(ws.socket, "fd")  # e.g. not a TLS socket, whose fd is not the stream
+            and hasattr(ws.socket, "fd")
         )
 
     def _frame_of(self, pkt: Any) -> bytes | None:
