@@ -67,7 +67,7 @@ def init_sockets(app: Flask) -> None:
     socketio.server_options.pop("message_queue", None)
     config = app.config
     queue = config.get("MESSAGE_QUEUE")
-    # Redis gets a manager that knows what each room was sent, to catch up after an outage.
+    # Redis gets a manager that publishes with a timeout and subscribes again each second.
     queue_option = {"client_manager": RedisQueue(queue)} if is_redis_url(queue) else {}
     if queue and not queue_option:
         queue_option = {"message_queue": queue}

@@ -15,9 +15,12 @@ one whose version is not newer than the one it shows.
 That replaced an override of ``RedisManager._handle_emit`` that noted what each room had
 been sent, so that only rooms the queue missed were sent the state again. Measured with
 ``bench/fanout.py --processes 2 --clients 200 --advances 20 --interval 1000`` (two
-processes, Redis, PostgreSQL, on this 2-core machine with others busy on it): noting,
-server CPU 6.8 % of a core, p50 87.5 ms, last client p99 420 ms; re-sending, 7.1 %,
-p50 47.1 ms, last client p99 183 ms: the same within the noise, so the public path won.
+processes, Redis, PostgreSQL, on a 2-core machine where other work used 1.9 cores, so the
+latencies are mostly that work's): noting, server CPU 6.8 % of a core, p50 87.5 ms, last
+client p99 420 ms; re-sending, 7.1 %, p50 47.1 ms, p99 183 ms; this code, 7.6 %, p50
+142 ms, p99 849 ms. The same within the noise, so the public path won.
+Its price: the clients of a process that did not make a change get that state a second
+time at the next beat (at most one repeat per beat), which they ignore.
 
 What stays internal, for want of a public hook: ``_publish`` (replaced: a client of its
 own with a timeout, and a pause after failures, so a hung Redis holds no action up) and
