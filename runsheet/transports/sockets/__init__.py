@@ -47,6 +47,8 @@ compression) and ``internals`` (the start-up checks of the libraries' private pa
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 from ...extensions import socketio
@@ -58,13 +60,20 @@ from .queue import RedisQueue, is_redis_url
 from .settings import DEFAULTS, allowed_origins
 from .wire import SocketJSON
 
+logger = logging.getLogger(__name__)
+
 
 def init_sockets(app: Flask) -> None:
     """Bind Socket.IO to ``app`` and broadcast every committed change of its ceremony."""
-    # The extension keeps options between ``init_app`` calls; a client manager made for an
-    # earlier app's message queue must not carry over to an app without one.
-    socketio.server_options.pop("client_manager", None)
-    socketio.server_options.pop("message_queue", None)
+    # The extension keeps options between ``init_app`` calls (in ``server_options``, an
+    # undocumented attribute of Flask-SocketIO); a client manager made for an earlier app's
+    # message queue must not carry over to an app without one.
+    kept = getattr(socketio, "server_options", None)
+    if isinstance(kept, dict):
+        kept.pop("client_manager", None)
+        kept.pop("message_queue", None)
+    else:
+        logger.warning("Flask-SocketIO keeps no server_options: nothing to clear between apps")
     config = app.config
     queue = config.get("MESSAGE_QUEUE")
     # Redis gets a manager that publishes with a timeout and subscribes again each second.
