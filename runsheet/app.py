@@ -15,7 +15,7 @@ from flask import Flask
 from . import config as settings
 from .plans import default_plan
 from .services import Services
-from .services.ceremony import CeremonyService, utc_now
+from .services.ceremony import CeremonyService
 from .services.clock import SteadyClock
 from .services.plans import install_plan
 from .storage.store import Store, sqlite_url
@@ -67,9 +67,9 @@ def build_services(config: Mapping[str, Any]) -> Services:
     """Open storage, make sure an event is loaded, and build the services."""
     store = Store.from_url(config["DATABASE_URL"])
     store.create_schema()
-    if store.active_event() is None:
-        install_plan(store, default_plan(), config["SECRET_KEY"], utc_now())
     clock = config.get("CLOCK") or SteadyClock()
+    if store.active_event() is None:
+        install_plan(store, default_plan(), config["SECRET_KEY"], clock())
     ceremony = CeremonyService(
         store,
         clock=clock,

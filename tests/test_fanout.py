@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from runsheet.transports.fanout import frame_of, install
+from runsheet.transports.sockets.fanout import frame_of, install
 from tests.conftest import make_app
 from tests.live_server import serve_command
 

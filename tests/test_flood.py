@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from runsheet.transports.sockets import DEFAULTS
+from runsheet.transports.sockets.settings import DEFAULTS
 from tests.live_server import SocketUser
 from tests.processes import Processes, Service
 

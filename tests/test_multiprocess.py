@@ -20,7 +20,11 @@ import pytest
 import redis
 import requests
 
-from runsheet.transports.queue import LONGEST_QUIET_SECONDS, PUBLISH_TIMEOUT_SECONDS, channel_for
+from runsheet.transports.sockets.queue import (
+    LONGEST_QUIET_SECONDS,
+    PUBLISH_TIMEOUT_SECONDS,
+    channel_for,
+)
 from tests.conftest import REDIS_URL
 from tests.live_server import Crowd, SocketUser, point_of
 from tests.processes import Processes, Service, close_clients, eventually, newest

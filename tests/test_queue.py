@@ -1,4 +1,5 @@
-"""The message queue's bookkeeping, without Redis: what each room was sent, and catching up.
+"""The message queue without Redis: its channel, publishing while Redis is away, and the
+heartbeat's catch-up of this process's clients from the database.
 
 A python-socketio server (threading mode) is given the Redis manager with a URL where no
 Redis listens, so every publish fails, as while Redis restarts.
@@ -11,15 +12,11 @@ import time
 import pytest
 import socketio
 
-from runsheet.transports.queue import RedisQueue, StateMark, channel_for, is_redis_url, mark_of
+from runsheet.services.tokens import Actor
+from runsheet.transports.sockets.broadcast import Broadcaster
+from runsheet.transports.sockets.queue import RedisQueue, channel_for, is_redis_url
+from tests.conftest import make_app
 from tests.live_server import free_port
-
-ROOMS = ["public", "mc", "point:thoi-an"]
-
-
-def state(version: int, slug: str = "le-khai-mac") -> dict:
-    """Return the bare bones of a pushed state."""
-    return {"version": version, "event": {"slug": slug}}
 
 
 @pytest.fixture
@@ -30,13 +27,6 @@ def queue() -> RedisQueue:
     return manager
 
 
-def catch_up(queue: RedisQueue, latest: StateMark) -> list[str]:
-    """Run one heartbeat's catch-up; return the rooms it sent ``latest`` to."""
-    sent: list[str] = []
-    queue.catch_up(latest, ROOMS, sent.append)
-    return sent
-
-
 def test_each_installation_gets_a_channel_of_its_own_redis_database():
     assert channel_for("redis://127.0.0.1:6379/3") == "runsheet:3"
     assert channel_for("redis://127.0.0.1:6379") == "runsheet:0"
@@ -44,54 +34,51 @@ def test_each_installation_gets_a_channel_of_its_own_redis_database():
     assert not is_redis_url("amqp://rabbit/") and not is_redis_url(None)
 
 
-def test_a_state_is_marked_by_its_event_and_version():
-    assert mark_of(state(7)) == StateMark("le-khai-mac", 7)
-    assert mark_of({"version": 7}) is None
-    assert mark_of("not a state") is None
-    assert StateMark("a", 3).is_older_than(StateMark("a", 4))
-    assert StateMark("a", 9).is_older_than(StateMark("b", 1))  # another event: not the same
-    assert not StateMark("a", 4).is_older_than(StateMark("a", 4))
+class RecordingServer:
+    """A Socket.IO server that records what is emitted instead of sending it."""
+
+    def __init__(self) -> None:
+        self.emitted: list[tuple[str, int, tuple[str, ...], dict]] = []
+
+    def emit(self, event: str, body: dict, to: list[str], **options) -> None:  # noqa: ANN003
+        self.emitted.append((event, body["version"], tuple(to), options))
+
+    def versions_to(self, room: str) -> list[int]:
+        return [version for _, version, rooms, _ in self.emitted if room in rooms]
 
 
-def test_a_room_behind_for_a_whole_beat_is_sent_the_latest_state(queue):
-    for room in ROOMS:
-        queue.server.emit("state", state(5), to=room)
-    # Version 6 reaches only the public room (the queue lost it for the others).
-    queue.server.emit("state", state(6), to="public")
-
-    assert catch_up(queue, StateMark("le-khai-mac", 6)) == []  # a first look only
-    assert catch_up(queue, StateMark("le-khai-mac", 6)) == ["mc", "point:thoi-an"]
-    assert catch_up(queue, StateMark("le-khai-mac", 6)) == []  # sent once, not again
+@pytest.fixture
+def broadcaster(database_url, clock) -> Broadcaster:
+    """Return a queued process's broadcaster whose emits are recorded, not sent."""
+    app = make_app(database_url, clock)
+    return Broadcaster(RecordingServer(), app.extensions["runsheet"].ceremony, queued=True)
 
 
-def test_a_room_that_receives_the_state_within_the_beat_is_left_alone(queue):
-    queue.server.emit("state", state(5), to=ROOMS)
-    assert catch_up(queue, StateMark("le-khai-mac", 6)) == []
-    queue.server.emit("state", state(6), to=ROOMS)  # the queue delivered it, a little late
-    assert catch_up(queue, StateMark("le-khai-mac", 6)) == []
+def test_a_change_made_elsewhere_reaches_this_process_clients_at_the_next_beat(broadcaster):
+    # A change this broadcaster did not send: another process made it, the queue lost it.
+    changed = broadcaster.ceremony.perform(Actor("mc"), "advance", {})
+
+    assert broadcaster.catch_up()
+
+    server = broadcaster.server
+    for room in ("public", "mc", "point:thoi-an"):
+        assert server.versions_to(room) == [changed.version]
+    assert all(options == {"ignore_queue": True} for *_, options in server.emitted)
+    assert not broadcaster.catch_up()  # once per version, not at every beat
+    assert len(server.emitted) == 2  # one emit per distinct variant
 
 
-def test_a_newer_state_than_the_one_missed_is_what_a_room_gets(queue):
-    queue.server.emit("state", state(5), to=ROOMS)
-    catch_up(queue, StateMark("le-khai-mac", 6))
-    sent: list[str] = []
-    queue.catch_up(StateMark("le-khai-mac", 8), ROOMS, sent.append)
-    assert sent == ROOMS
-    assert catch_up(queue, StateMark("le-khai-mac", 8)) == []
+def test_a_change_this_process_broadcast_is_not_sent_again(broadcaster):
+    changed = broadcaster.ceremony.perform(Actor("mc"), "advance", {})
+    broadcaster.broadcast(changed)
+    sent = list(broadcaster.server.emitted)
 
-
-def test_a_room_of_greeted_clients_counts_from_its_first_greeting(queue):
-    queue.greeted("public", StateMark("le-khai-mac", 5))
-    queue.greeted("public", StateMark("le-khai-mac", 7))  # says nothing of the first client
-    catch_up(queue, StateMark("le-khai-mac", 7))
-    assert catch_up(queue, StateMark("le-khai-mac", 7)) == ["public"]
-    # Rooms nothing was sent to have no clients here: nothing to catch up.
-    assert "mc" not in catch_up(queue, StateMark("le-khai-mac", 9))
+    assert not broadcaster.catch_up()
+    assert broadcaster.server.emitted == sent
 
 
 def test_a_publish_to_an_absent_redis_fails_fast_and_then_waits_a_moment(queue):
     started = time.monotonic()
     for _ in range(20):
-        queue.server.emit("state", state(5), to="public")
+        queue.server.emit("state", {"version": 5}, to="public")
     assert time.monotonic() - started < 2  # one refused attempt, not twenty
-    assert queue._sent["public"] == StateMark("le-khai-mac", 5)  # local clients got it

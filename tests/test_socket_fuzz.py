@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from runsheet.services.actions import ACTIONS
 from runsheet.services.ratelimit import TokenBucket
 from runsheet.transports.errors import STATUS
-from runsheet.transports.sockets import DEFAULTS
+from runsheet.transports.sockets.settings import DEFAULTS
 from tests.live_server import SocketUser
 from tests.processes import Processes, Service, close_clients
 

@@ -11,7 +11,8 @@ import socketio
 from runsheet.services.ceremony import CeremonyService, utc_now
 from runsheet.services.plans import rotate_tokens
 from runsheet.services.tokens import Actor
-from runsheet.transports.sockets import DEFAULTS, allowed_origins, event_payload
+from runsheet.transports.sockets.handlers import event_payload
+from runsheet.transports.sockets.settings import DEFAULTS, allowed_origins
 from tests.conftest import SECRET, open_store
 from tests.live_server import Crowd, everyone_follows_the_ceremony, point_of, serve
 

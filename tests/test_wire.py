@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from runsheet.services.snapshot import state_body
 from runsheet.services.tokens import PUBLIC, Actor
-from runsheet.transports.api import state_body
-from runsheet.transports.sockets import EXTENSION
-from runsheet.transports.wire import SocketJSON
+from runsheet.transports.sockets.handlers import EXTENSION
+from runsheet.transports.sockets.wire import SocketJSON
 from tests.conftest import POINT_IDS, Caller, make_app, tokens_of
 from tests.live_server import serve, serve_command
 
@@ -80,7 +80,7 @@ def rooms_of(variants) -> list[set[str]]:  # noqa: ANN001
 
 def test_without_messages_a_change_goes_out_in_two_variants(live):
     current = live.services.ceremony.current()
-    variants = live.variants(current)
+    variants = live.broadcaster.variants(current)
     points = {f"point:{pid}" for pid in POINT_IDS}
     assert rooms_of(variants) == [{"public"}, {"mc"} | points]
 
@@ -91,13 +91,12 @@ def test_a_message_to_one_point_splits_the_variants_and_each_is_that_roles_state
     sent = mc.post("/messages", {"text": "Phường Thới An kiểm tra âm thanh", "to": "thoi-an"})
     assert sent.status_code == 200
     current = live.services.ceremony.current()
-    variants = live.variants(current)
+    variants = live.broadcaster.variants(current)
     others = {f"point:{pid}" for pid in POINT_IDS if pid != "thoi-an"}
     assert rooms_of(variants) == [{"public"}, {"mc", "point:thoi-an"}, others]
     for body, rooms in variants:
         for room in rooms:
-            with app.app_context():
-                assert body == state_body(actor_of(room), current)
+            assert body == state_body(actor_of(room), current, live.services.ceremony.clock())
 
 
 def actor_of(room: str) -> Actor:

@@ -1,8 +1,9 @@
 """The state JSON every client sees (SPEC section 4), built from the plan and live state.
 
 The public snapshot is the same for everyone; the MC's adds every message and the roll
-call's answers; a point's adds the messages meant for it. ``server_time`` is left out here
-and stamped when the snapshot is sent, so one snapshot serves every send of a version.
+call's answers; a point's adds the messages meant for it. ``state_body`` is what clients
+receive (HTTP, sockets and pages alike): the snapshot stamped with ``server_time``, the one
+place that stamp is made.
 Each item carries only its latest start and end, so the state keeps its size however often
 the MC goes back and forth; every span is in ``services.history``.
 """
@@ -11,11 +12,15 @@ from __future__ import annotations
 
 import statistics
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from ..domain.ceremony import Ceremony, CeremonyState, PointStatus
 from ..domain.plan import Plan
 from . import shapes
 from .tokens import Actor
+
+if TYPE_CHECKING:
+    from .ceremony import Current
 
 
 def _iso(value: datetime | None, plan: Plan) -> str | None:
@@ -99,6 +104,26 @@ def as_seen_by(
         mine = [_message(plan, m) for m in state.messages if m.to in (None, actor.point_id)]
         return {**public, "messages": mine}
     return public
+
+
+def server_time(plan: Plan, now: datetime) -> str:
+    """Return ``now`` as the ``server_time`` a body carries: in the event's time zone."""
+    return now.astimezone(plan.event.zone).isoformat()
+
+
+def public_state_body(current: Current, now: datetime) -> dict[str, Any]:
+    """Return the state body every viewer receives: the public snapshot and ``server_time``.
+
+    A broadcast builds it once and derives every role's body from it with ``as_seen_by``.
+    """
+    body = public_snapshot(current.plan, current.state, now)
+    body["server_time"] = server_time(current.plan, now)
+    return body
+
+
+def state_body(actor: Actor, current: Current, now: datetime) -> dict[str, Any]:
+    """Return the state body ``actor`` receives, stamped with the server's time ``now``."""
+    return as_seen_by(actor, public_state_body(current, now), current.plan, current.state)
 
 
 def _next_item_id(plan: Plan, state: CeremonyState) -> str | None:

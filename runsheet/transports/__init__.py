@@ -7,8 +7,8 @@ from flask import Flask
 from . import api, calendar, openapi, pages
 from .errors import register_error_handlers
 from .sockets import init_sockets
+from .sockets.wire import configure_wire
 from .throttle import register_throttle
-from .wire import configure_wire
 
 
 def register_transports(app: Flask) -> None:

@@ -8,10 +8,9 @@ from flask import Blueprint, jsonify, request
 
 from ..domain.errors import InvalidInput, JustMoved, RunsheetError, StaleVersion
 from ..plans import plan_to_dict
-from ..services.ceremony import Current
 from ..services.history import history
-from ..services.snapshot import snapshot_for
-from ..services.tokens import PUBLIC, Actor
+from ..services.snapshot import server_time, state_body
+from ..services.tokens import PUBLIC
 from .auth import api_actor, services
 from .errors import error_body, error_response, status_of
 from .operations import operation
@@ -36,14 +35,6 @@ def performs(action: str, **details: Any):  # noqa: ANN201
         refusals=ACTION_REFUSALS,
         **details,
     )
-
-
-def state_body(actor: Actor, current: Current) -> dict[str, Any]:
-    """Return the state JSON for ``actor``, stamped with the server's time."""
-    now = services().ceremony.clock()
-    body = snapshot_for(actor, current.plan, current.state, now)
-    body["server_time"] = now.astimezone(current.plan.event.zone).isoformat()
-    return body
 
 
 def json_payload() -> dict[str, Any]:
@@ -79,9 +70,9 @@ def perform(name: str, **from_url: Any):  # noqa: ANN201
         current = ceremony.perform(actor, name, payload)
     except (StaleVersion, JustMoved) as refused:  # answered with the state as it is now
         body = error_body(refused)
-        body["state"] = state_body(actor, ceremony.current())
+        body["state"] = state_body(actor, ceremony.current(), ceremony.clock())
         return error_response(status_of(refused), **body)
-    return jsonify(state_body(actor, current))
+    return jsonify(state_body(actor, current, ceremony.clock()))
 
 
 @bp.get("/state")
@@ -99,7 +90,8 @@ def get_state():  # noqa: ANN201
     roll call's answers; with a point's token: the messages meant for it.
     """
     actor = api_actor(required=False) if request.headers.get("Authorization") else PUBLIC
-    return jsonify(state_body(actor, services().ceremony.current()))
+    ceremony = services().ceremony
+    return jsonify(state_body(actor, ceremony.current(), ceremony.clock()))
 
 
 @bp.get("/history")
@@ -114,7 +106,7 @@ def get_history():  # noqa: ANN201
     current = services().ceremony.current()
     now = services().ceremony.clock()
     body = history(current.plan, current.state, now)
-    body["server_time"] = now.astimezone(current.plan.event.zone).isoformat()
+    body["server_time"] = server_time(current.plan, now)
     return jsonify(body)
 
 

@@ -20,8 +20,8 @@ from ..domain.errors import Unauthenticated
 from ..domain.plan import Plan
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, supported_language, translate
 from ..services.ceremony import Current
+from ..services.snapshot import state_body
 from ..services.tokens import PUBLIC, Actor, identify
-from .api import state_body
 from .auth import services, token_cookie_name
 
 bp = Blueprint("pages", __name__)
@@ -213,7 +213,7 @@ def _render(
         "pointId": point_id,
         "lang": g.lang,
         "messages": catalog(g.lang),
-        "state": state_body(actor, current),
+        "state": state_body(actor, current, services().ceremony.clock()),
     }
     html = render_template(
         template,

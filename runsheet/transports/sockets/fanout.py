@@ -21,10 +21,15 @@ client. The rules that keep this safe:
 - Only uncompressed text frames: a connection that negotiated permessage-deflate
   (``WEBSOCKET_COMPRESSION`` on), a binary packet or a long-polling client takes the queue.
 
-It relies on internals of python-engineio (the ``websocket`` entry of its async driver,
-its sockets' ``queue``, ``upgraded`` and ``upgrading``) and of eventlet's WebSocket (its
-``socket`` and ``_sendlock``), all present in the versions pyproject.toml allows. When
-one is missing, the server keeps the library's own path.
+It relies on internals of python-engineio (the ``websocket`` entry of its async driver's
+``_async`` table, the handler's ``__self__``, its sockets' ``queue``, ``upgraded``,
+``upgrading`` and ``check_ping_timeout``) and of eventlet (its WebSocket's ``socket`` and
+``_sendlock``, its queue's ``getting``), all present in the versions pyproject.toml allows.
+``install`` checks each of them on real objects of the installed libraries and logs one
+line: "socket fan-out: direct frames (...)" or, when one is missing, "socket fan-out:
+library path — missing: ..." as a warning, and the server keeps the library's own path.
+No public API of python-engineio writes to a client without its queue and writer greenlet,
+which is the cost this module avoids, so these internals stay.
 """
 
 from __future__ import annotations
@@ -34,7 +39,27 @@ import socket as socket_module
 import struct
 from typing import Any
 
+from .internals import missing_attributes, report_path
+
 logger = logging.getLogger(__name__)
+
+FEATURE = "socket fan-out"
+DIRECT_PATH = "direct frames (python-engineio 4.x and eventlet internals present)"
+
+# What the direct path reads on each kind of object (dotted: attributes of attributes).
+ENGINE_NEEDS = ("_async", "send_packet", "sockets", "start_background_task")
+SOCKET_NEEDS = (
+    "sid",
+    "queue.qsize",
+    "queue.getting",
+    "upgraded",
+    "upgrading",
+    "closing",
+    "closed",
+    "check_ping_timeout",
+    "_websocket_handler.__self__",
+)
+WEBSOCKET_NEEDS = ("socket.fd.send", "socket.sendall", "_sendlock.acquire", "_sendlock.release")
 
 TEXT_FRAME = 0x81  # FIN + text opcode (RFC 6455 section 5.2)
 
@@ -55,18 +80,58 @@ def frame_of(text: str) -> bytes:
 def install(server: Any) -> bool:
     """Give a python-socketio server under eventlet the direct path; say whether it did."""
     engine = getattr(server, "eio", None)
-    drivers = getattr(engine, "_async", None)
-    if getattr(engine, "async_mode", None) != "eventlet" or not isinstance(drivers, dict):
+    mode = getattr(engine, "async_mode", None)
+    if mode != "eventlet":
+        logger.info(
+            "%s: library path (async mode %s, the direct path is for eventlet)", FEATURE, mode
+        )
         return False
-    websocket_class = drivers.get("websocket")
-    if websocket_class is None or not callable(getattr(engine, "send_packet", None)):
-        logger.warning("fast fan-out is off: python-engineio's eventlet driver changed")
+    if not report_path(FEATURE, DIRECT_PATH, missing_internals(engine)):
         return False
+    drivers = engine._async
     sender = DirectSender(engine, engine.send_packet)
     # A copy: the driver's table is shared by every Engine.IO server of the process.
-    engine._async = {**drivers, "websocket": _recording(websocket_class, sender)}
+    engine._async = {**drivers, "websocket": _recording(drivers["websocket"], sender)}
     engine.send_packet = sender.send_packet
     return True
+
+
+def missing_internals(engine: Any) -> list[str]:
+    """Return the internals the direct path needs that the installed libraries lack.
+
+    They are looked up on a real Engine.IO socket and a real eventlet WebSocket, made for
+    the check and thrown away, since most are set by their constructors.
+    """
+    missing = missing_attributes(engine, ENGINE_NEEDS, "engine")
+    drivers = getattr(engine, "_async", None)
+    if not isinstance(drivers, dict) or "websocket" not in drivers:
+        missing.append("engine._async['websocket']")
+    if missing:
+        return missing
+    try:
+        from engineio.socket import Socket
+
+        probe = Socket(engine, "runsheet-probe")
+    except Exception as error:  # noqa: BLE001 - any failure: the class changed
+        return [f"engineio.socket.Socket ({error})"]
+    missing += missing_attributes(probe, SOCKET_NEEDS, "socket")
+    try:
+        from eventlet.green import socket as green_socket
+        from eventlet.websocket import RFC6455WebSocket
+
+        ends = green_socket.socketpair()
+    except Exception as error:  # noqa: BLE001 - any failure: eventlet changed
+        return [*missing, f"eventlet.websocket.RFC6455WebSocket ({error})"]
+    try:
+        ws = RFC6455WebSocket(ends[0], {}, version=13)
+        missing += missing_attributes(ws, WEBSOCKET_NEEDS, "ws")
+        missing += missing_attributes(ws, ("extensions",), "ws")
+    except Exception as error:  # noqa: BLE001 - any failure: eventlet changed
+        missing.append(f"eventlet.websocket.RFC6455WebSocket ({error})")
+    finally:
+        for end in ends:
+            end.close()
+    return missing
 
 
 def _recording(websocket_class: type, sender: DirectSender) -> type:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from ..services import Services
+if TYPE_CHECKING:
+    from . import Services
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +38,8 @@ class PresenceKeeper:
         self.services = services
         self.process_id = process_id
         self.grace = services.ceremony.presence_grace
-        # Background tasks and sleeping come from the Socket.IO server, so they are threads
-        # or green threads to match the server's async mode.
+        # Background tasks and sleeping come from the transport (the Socket.IO server), so
+        # they are threads or green threads to match its async mode.
         self._spawn = spawn
         self._sleep = sleep
 
