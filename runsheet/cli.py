@@ -83,9 +83,9 @@ def _install(svc, plan_path: str, activate: bool):  # noqa: ANN001, ANN202
 
     try:
         plan = load_plan_file(plan_path)
+        installed = install_plan(svc.store, plan, svc.secret_key, utc_now(), activate=activate)
     except PlanError as error:
         _fail(f"the plan file has problems:\n{error}")
-    installed = install_plan(svc.store, plan, svc.secret_key, utc_now(), activate=activate)
     if activate:
         _announce(svc)
     return installed
@@ -235,6 +235,7 @@ def invites(out_dir: Path, cancel: bool) -> None:
 )
 def serve(host: str, port: int) -> None:
     """Serve the ceremony (eventlet unless RUNSHEET_ASYNC_MODE says otherwise)."""
+    _refuse_a_weak_secret_key()
     import signal
 
     from .extensions import socketio
@@ -258,6 +259,14 @@ def serve(host: str, port: int) -> None:
             socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
     finally:
         stop_sockets(app)
+
+
+def _refuse_a_weak_secret_key() -> None:
+    from .config import secret_key_problem
+
+    problem = secret_key_problem(os.environ)
+    if problem:
+        _fail(problem)
 
 
 def _exit_on_sigterm(async_mode: str):  # noqa: ANN202

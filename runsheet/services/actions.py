@@ -14,12 +14,13 @@ from typing import Any
 
 from ..domain.ceremony import Ceremony
 from ..domain.errors import Forbidden, InvalidInput, Unauthenticated
+from ..domain.plan import MAX_ID_LENGTH
 from .payloads import Field
 from .tokens import Actor
 
 # Versions stay within the integers every JSON client can represent exactly.
 VERSION = Field(int, minimum=0, maximum=2**53, nullable=True)
-POINT_ID = Field(str, max_length=100)
+POINT_ID = Field(str, max_length=MAX_ID_LENGTH)
 
 Apply = Callable[[Ceremony, Actor, dict[str, Any], datetime], None]
 
@@ -125,7 +126,7 @@ ACTIONS: dict[str, Action] = {
         Action(
             "goto",
             MC,
-            {"item_id": Field(str, required=True, max_length=100), **RUN_FIELDS},
+            {"item_id": Field(str, required=True, max_length=MAX_ID_LENGTH), **RUN_FIELDS},
             _goto,
         ),
         Action(
@@ -163,7 +164,7 @@ ACTIONS: dict[str, Action] = {
             MC,
             {
                 "text": Field(str, required=True, max_length=1000),
-                "to": Field(str, max_length=100, nullable=True),
+                "to": Field(str, max_length=MAX_ID_LENGTH, nullable=True),
             },
             _message,
         ),

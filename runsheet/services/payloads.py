@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.errors import InvalidInput
+from ..domain.text import clean_text, has_visible_character
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,10 @@ def _check(name: str, value: Any, spec: Field) -> Any:
             value.encode("utf-8")
         except UnicodeEncodeError:  # JSON allows "\ud800", a lone surrogate no text holds
             raise InvalidInput(f"{name}: must be valid Unicode text", field=name) from None
-        return value
+        value = clean_text(value)
+        # Text that shows nothing (spaces, a Hangul filler) counts as no text at all, so
+        # the rules refuse a name nobody can read as they refuse an empty one.
+        return value if has_visible_character(value) else ""
     if spec.kind is bool:
         if not isinstance(value, bool):
             raise InvalidInput(f"{name}: must be true or false", field=name)

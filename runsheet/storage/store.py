@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from ..domain.ceremony import CeremonyState
@@ -21,6 +22,9 @@ from ..domain.plan import Plan
 from ..plans import plan_from_dict, plan_to_dict
 from .codec import state_from_dict, state_to_dict
 from .tables import connections, events, metadata, settings, tokens
+
+# The settings row the health check writes to show the database takes writes.
+HEALTH_PROBE = "health:last-write-probe"
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,24 @@ class Store:
         """Raise if the database cannot be reached."""
         with self.engine.connect() as conn:
             conn.execute(select(1))
+
+    def probe_write(self, now: datetime) -> None:
+        """Raise if the database cannot commit a write (read-only, disk full, locked).
+
+        A committed write, not one rolled back: a database can accept a change it would
+        fail to make durable. The row is updated in place, so processes probing at once
+        queue on it instead of racing to create it.
+        """
+        stamp = now.isoformat()
+        try:
+            with self.engine.begin() as conn:
+                touched = conn.execute(
+                    update(settings).where(settings.c.name == HEALTH_PROBE).values(value=stamp)
+                )
+                if touched.rowcount == 0:
+                    conn.execute(insert(settings).values(name=HEALTH_PROBE, value=stamp))
+        except IntegrityError:
+            pass  # another process created the row at the same moment: writes work
 
     # -- events --------------------------------------------------------------------
 
