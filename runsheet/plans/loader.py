@@ -259,7 +259,7 @@ class _Checker:
         planned_end = starts_at + timedelta(minutes=minutes)  # under three years past it
         if planned_end.year > LAST_YEAR:
             message = (
-                f"make the ceremony end on {planned_end.date().isoformat()}, "
+                f"ends the ceremony on {planned_end.date().isoformat()}, "
                 f"after the last year a plan may use ({LAST_YEAR})"
             )
             self.report(("agenda",), message)
