@@ -521,7 +521,9 @@ def test_the_mc_board_shows_a_check_in_as_typed_and_isolated(database_url, chrom
         page.goto(f"{server.url}/mc?token={server.tokens['mc']}")
         detail = page.locator('[data-key="thoi-an"] [data-slot="detail"]')
         detail.wait_for(state="visible", timeout=15_000)
-        assert "Trần Thị B" in detail.inner_text() and "\u202e" not in detail.inner_text()
+        # the override is gone, and the name sits between isolates within its line
+        assert "\u2068Trần Thị B\u2069 · " in detail.inner_text()
+        assert "\u202e" not in detail.inner_text()
         for selector in ISOLATED[:2]:
             element = page.locator(f'[data-key="thoi-an"] {selector}')
             assert element.evaluate("e => getComputedStyle(e).unicodeBidi") == "isolate"
