@@ -125,9 +125,9 @@ def _install(svc, plan_path: str, activate: bool):  # noqa: ANN001, ANN202
 
     try:
         plan = load_plan_file(plan_path)
+        installed = install_plan(svc.store, plan, svc.secret_key, utc_now(), activate=activate)
     except PlanError as error:
         _fail(f"the plan file has problems:\n{error}")
-    installed = install_plan(svc.store, plan, svc.secret_key, utc_now(), activate=activate)
     if activate:
         _announce(svc)
     return installed
@@ -331,6 +331,7 @@ def invites(out_dir: Path, cancel: bool) -> None:
 )
 def serve(host: str, port: int) -> None:
     """Serve the ceremony (eventlet unless RUNSHEET_ASYNC_MODE says otherwise)."""
+    _refuse_a_weak_secret_key()
     import signal
 
     from .extensions import socketio
@@ -393,6 +394,14 @@ def _default_base_url() -> str:
 
 def _loopback(host: str) -> bool:
     return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+def _refuse_a_weak_secret_key() -> None:
+    from .config import secret_key_problem
+
+    problem = secret_key_problem(os.environ)
+    if problem:
+        _fail(problem)
 
 
 def _exit_on_sigterm(async_mode: str):  # noqa: ANN202

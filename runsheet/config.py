@@ -36,6 +36,10 @@ INTEGER_SETTINGS = {
 }
 FLOAT_SETTINGS = {"HTTP_REQUESTS_PER_SECOND", "MOVE_GUARD_SECONDS"}
 
+# Tokens are HMACs of the secret key: a short key is found offline from any one token.
+MIN_SECRET_KEY_BYTES = 32
+MAKE_A_SECRET_KEY = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+
 # Largest request body or socket payload accepted, in bytes.
 MAX_CONTENT_LENGTH = 64 * 1024
 
@@ -54,3 +58,19 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
             value = float(value)
         settings[name] = value
     return settings
+
+
+def secret_key_problem(environ: Mapping[str, str] | None = None) -> str | None:
+    """Return why RUNSHEET_SECRET_KEY cannot be used, or None (unset means generated)."""
+    environ = os.environ if environ is None else environ
+    key = environ.get("RUNSHEET_SECRET_KEY")
+    if not key:
+        return None  # the key generated into the instance folder is strong
+    size = len(key.encode("utf-8"))
+    if size >= MIN_SECRET_KEY_BYTES:
+        return None
+    return (
+        f"RUNSHEET_SECRET_KEY is {size} bytes long; it must be at least "
+        f"{MIN_SECRET_KEY_BYTES} bytes, or anyone holding one link can work out every other "
+        f"token. Make one with: {MAKE_A_SECRET_KEY}"
+    )

@@ -23,7 +23,7 @@ POSTGRES_URL = os.environ.get(
     "RUNSHEET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("RUNSHEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-SECRET = "test-secret-key"
+SECRET = "test-secret-key-of-at-least-32-bytes"
 
 # The stable ids of the built-in plan's 13 connection points (SPEC section 1), in order.
 POINT_IDS = [

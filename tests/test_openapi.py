@@ -134,7 +134,7 @@ def test_a_route_defined_with_its_record_is_documented_without_touching_the_docu
     assert (read["operationId"], read["summary"]) == ("get_note", "Read one note")
     assert read["description"] == "A note the MC keeps."
     assert read["parameters"][0]["schema"] == {"type": "integer"}
-    assert set(read["responses"]) == {"200", "404"}
+    assert set(read["responses"]) == {"200", "404", "429"}  # 429: the HTTP throttle
     kept = document["paths"]["/api/v1/notes"]["post"]
     body = kept["requestBody"]["content"]["application/json"]["schema"]
     assert set(body["properties"]) == set(ACTIONS["message"].fields)

@@ -12,6 +12,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 POINT_KINDS = ("room", "ward")
+# The longest id of a point, item, activity or deadline: plan files, every action's payload
+# and the database columns (String(100)) all accept it.
+MAX_ID_LENGTH = 64
 
 # Minutes before an item's planned end at which the speaker's countdown turns to warning,
 # when neither the item nor the event says otherwise.

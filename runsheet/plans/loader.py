@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from difflib import get_close_matches
 from functools import lru_cache
 from importlib import resources
@@ -17,6 +17,8 @@ from .schema import (
     AGENDA_FIELDS,
     DEADLINE_FIELDS,
     EVENT_FIELDS,
+    LAST_YEAR,
+    MAX_ENTRIES,
     POINT_FIELDS,
     TOP_LEVEL_KEYS,
     Check,
@@ -28,10 +30,15 @@ from .schema import (
 from .yamltree import read_yaml
 
 DEFAULT_PLAN_FILE = "default.yaml"
+# Far above a national conference's plan (20,000 points fill about 4 MB), far below what
+# would keep the YAML reader busy for minutes.
+MAX_PLAN_BYTES = 16 * 1024 * 1024
 
 
 def parse_plan(text: str, source: str = "<plan>") -> Plan:
     """Read a plan from YAML text; raise PlanError listing every problem with its line."""
+    if len(text) > MAX_PLAN_BYTES:  # characters: at least as many bytes in UTF-8
+        raise PlanError([Problem("", _too_large(len(text)), None, source)])
     tree = read_yaml(text, source)
     checker = _Checker(source, tree.lines, tree.problems)
     return checker.plan(tree.data)
@@ -42,10 +49,12 @@ def load_plan_file(path: str | PathLike[str]) -> Plan:
     source = str(path)
     try:
         with open(path, "rb") as file:
-            raw = file.read()
+            raw = file.read(MAX_PLAN_BYTES + 1)  # enough to know it is too large
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
         raise PlanError([Problem("", f"cannot be read: {reason}", None, source)]) from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise PlanError([Problem("", _too_large(len(raw)), None, source)])
     try:
         text = raw.decode("utf-8-sig")  # tolerate the byte-order mark some editors add
     except UnicodeDecodeError as err:
@@ -103,6 +112,7 @@ class _Checker:
         slogans = self.slogans(data)
         self.check_points_named(agenda, {p["id"] for p in points if "id" in p})
         self.check_activity_dates(activities)
+        self.check_planned_end(event, agenda)
         if self.problems:
             self.fail()
         return Plan(
@@ -153,6 +163,10 @@ class _Checker:
             return []
         if needed and not raw:
             self.report((key,), f"is empty; the plan needs at least one {needed}")
+        limit = MAX_ENTRIES[key]
+        if len(raw) > limit:
+            self.report((key,), f"has {len(raw):,} entries; a plan may have at most {limit:,}")
+            return []
         records = [self.record((key, index), entry, fields) for index, entry in enumerate(raw)]
         self.check_unique_ids(key, records)
         return records
@@ -201,7 +215,7 @@ class _Checker:
         raw = data.get("slogans")
         if raw is None:
             return ()
-        return self.check(("slogans",), raw, text_list) or ()
+        return self.check(("slogans",), raw, lambda v: text_list(v, MAX_ENTRIES["slogans"])) or ()
 
     def check_unique_ids(self, key: str, records: list[dict[str, Any]]) -> None:
         first_index: dict[str, int] = {}
@@ -234,6 +248,26 @@ class _Checker:
                     "an activity cannot end before it starts"
                 )
                 self.report(("activities", index, "ends_on"), message)
+
+    def check_planned_end(self, event: dict[str, Any], agenda: list[dict[str, Any]]) -> None:
+        # Calendar files hold the end of every item: it must stay within the years a plan
+        # may use, as the start does.
+        starts_at = event.get("starts_at")
+        if starts_at is None:
+            return
+        minutes = sum(item.get("planned_minutes", 0) for item in agenda)
+        planned_end = starts_at + timedelta(minutes=minutes)  # under three years past it
+        if planned_end.year > LAST_YEAR:
+            message = (
+                f"ends the ceremony on {planned_end.date().isoformat()}, "
+                f"after the last year a plan may use ({LAST_YEAR})"
+            )
+            self.report(("agenda",), message)
+
+
+def _too_large(size: int) -> str:
+    limit = MAX_PLAN_BYTES // (1024 * 1024)
+    return f"is {size / (1024 * 1024):.0f} MB or more; a plan file may be at most {limit} MB"
 
 
 def _offset(moment: datetime) -> str:

@@ -15,7 +15,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..domain.plan import POINT_KINDS
+from ..domain.plan import MAX_ID_LENGTH, POINT_KINDS
+from ..domain.text import (
+    clean_text,
+    describe_character,
+    first_control_character,
+    has_visible_character,
+)
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+")
@@ -26,6 +32,13 @@ EVENT_FORMS = ("online", "hybrid", "in-person")
 MAX_ITEM_MINUTES = 24 * 60
 MAX_REMINDER_MINUTES = 4 * 7 * 24 * 60
 MAX_WARN_MINUTES = 60
+# Calendar files and time arithmetic stay far from datetime's limits within these years.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+# Every text rides in every push to every screen: room for a long title, not for a book.
+MAX_LINE_LENGTH = 300  # titles, names, speakers, addresses, slogans
+MAX_LONG_TEXT_LENGTH = 5000  # descriptions and notes (these may span several lines)
+MAX_LIST_ENTRIES = 100  # e.g. the attendee groups of one point
 
 
 class Invalid(ValueError):
@@ -103,12 +116,35 @@ def describe(value: Any) -> str:
 
 @values(TEXT)
 def text(value: Any) -> str:
-    """Check a piece of text that must not be blank."""
+    """Check a one-line piece of text (a title, a name) that must not be blank."""
+    return _free_text(value, MAX_LINE_LENGTH, multi_line=False)
+
+
+@values(TEXT)
+def long_text(value: Any) -> str:
+    """Check a text that may span several lines (a description, notes)."""
+    return _free_text(value, MAX_LONG_TEXT_LENGTH, multi_line=True)
+
+
+def _free_text(value: Any, max_length: int, multi_line: bool) -> str:
     if not isinstance(value, str):
         hint = " (put it in quotes)" if isinstance(value, bool | int | float) else ""
         raise Invalid(f"must be text, not {describe(value)}{hint}")
+    if len(value) > max_length:
+        raise Invalid(f"must be at most {max_length:,} characters long, not {len(value):,}")
+    control = first_control_character(value, multi_line=multi_line)
+    if control is not None:
+        if multi_line:
+            raise Invalid(f"must not contain the control character {describe_character(control)}")
+        raise Invalid(
+            f"must be one line, without line breaks or control characters "
+            f"(it holds {describe_character(control)})"
+        )
+    value = clean_text(value)  # direction overrides and zero-width characters
     if not value.strip():
         raise Invalid("must not be empty")
+    if not has_visible_character(value):
+        raise Invalid("must hold at least one visible character")
     return value
 
 
@@ -120,13 +156,15 @@ def slug(value: Any) -> str:
             "must be an id of lowercase ASCII letters and digits joined by single hyphens, "
             "like phong-hop-a"
         )
+    if len(value) > MAX_ID_LENGTH:
+        raise Invalid(f"must be an id of at most {MAX_ID_LENGTH} characters, not {len(value)}")
     return value
 
 
 @values({"type": "string", "format": "email"})
 def email(value: Any) -> str:
     """Check an e-mail address."""
-    if not isinstance(value, str) or not EMAIL.fullmatch(value):
+    if not isinstance(value, str) or len(value) > 254 or not EMAIL.fullmatch(value):
         raise Invalid("must be an e-mail address like name@example.org")
     return value
 
@@ -134,7 +172,7 @@ def email(value: Any) -> str:
 @values({"type": "string", "pattern": f"^{DOMAIN.pattern}$"})
 def domain_name(value: Any) -> str:
     """Check a domain name (used on the right of calendar UIDs)."""
-    if not isinstance(value, str) or not DOMAIN.fullmatch(value):
+    if not isinstance(value, str) or len(value) > 253 or not DOMAIN.fullmatch(value):
         raise Invalid("must be a domain name like runsheet.example.org")
     return value
 
@@ -196,13 +234,16 @@ def one_of(*choices: str) -> Check:
 def iso_date(value: Any) -> date:
     """Check a calendar date written as YYYY-MM-DD."""
     if isinstance(value, date) and not isinstance(value, datetime):
+        _check_year(value.year)
         return value  # a dict built in Python may already hold dates
     if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
         raise Invalid(f"must be a date like 2021-10-01, not {describe(value)}")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"is not a real date: {value}") from None
+    _check_year(day.year)
+    return day
 
 
 @values({"type": "string", "format": "date-time"})
@@ -220,7 +261,13 @@ def aware_datetime(value: Any) -> datetime:
         raise Invalid(f"must be a date and time {example}, not {describe(value)}")
     if moment.utcoffset() is None:
         raise Invalid(f"must include its UTC offset, {example}")
+    _check_year(moment.year)
     return moment
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Invalid(f"must be in the years {FIRST_YEAR} to {LAST_YEAR}, not in {year}")
 
 
 @values(TEXT)
@@ -236,19 +283,22 @@ def time_zone(value: Any) -> str:
 
 
 @values({"type": "array", "items": TEXT})
-def text_list(value: Any) -> tuple[str, ...]:
-    """Check a list whose entries are non-blank text."""
+def text_list(value: Any, max_entries: int = MAX_LIST_ENTRIES) -> tuple[str, ...]:
+    """Check a list whose entries are non-blank one-line texts."""
     if not isinstance(value, list | tuple):
         raise Invalid(f"must be a list of text, not {describe(value)}")
+    if len(value) > max_entries:
+        raise Invalid(f"must have at most {max_entries:,} entries, not {len(value):,}")
     problems = []
+    entries = []
     for index, entry in enumerate(value):
         try:
-            text(entry)
+            entries.append(text(entry))
         except Invalid as err:
             problems.extend(((index,), message) for _, message in err.problems)
     if problems:
         raise Invalid.many(problems)
-    return tuple(value)
+    return tuple(entries)
 
 
 EVENT_FIELDS = (
@@ -260,7 +310,7 @@ EVENT_FIELDS = (
     Field("standing_body", text),
     Field("organizer_email", email),
     Field("form", one_of(*EVENT_FORMS)),
-    Field("description", text),
+    Field("description", long_text),
     Field("starts_at", aware_datetime, required=True),
     Field("timezone", time_zone, required=True),
     Field("reminder_minutes", reminder_minutes),
@@ -286,7 +336,7 @@ AGENDA_FIELDS = (
     Field("point", slug, attr="point_id"),
     Field("planned_minutes", item_minutes, required=True),
     Field("minutes_estimated", flag),
-    Field("notes", text),
+    Field("notes", long_text),
     Field("warn_minutes", warn_minutes),
 )
 
@@ -295,7 +345,7 @@ ACTIVITY_FIELDS = (
     Field("title", text, required=True),
     Field("starts_on", iso_date, required=True),
     Field("ends_on", iso_date),  # a one-day activity may leave it out
-    Field("description", text),
+    Field("description", long_text),
 )
 
 DEADLINE_FIELDS = (
@@ -303,7 +353,16 @@ DEADLINE_FIELDS = (
     Field("title", text, required=True),
     Field("due_on", iso_date, required=True),
     Field("responsible", text),
-    Field("description", text),
+    Field("description", long_text),
 )
 
 TOP_LEVEL_KEYS = ("event", "points", "agenda", "activities", "deadlines", "slogans")
+
+# The most entries each list section may hold: room for a national conference's points.
+MAX_ENTRIES = {
+    "points": 20_000,
+    "agenda": 1_000,
+    "activities": 1_000,
+    "deadlines": 1_000,
+    "slogans": 1_000,
+}

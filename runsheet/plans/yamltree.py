@@ -24,8 +24,9 @@ SCALAR_TAGS = {
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
 }
 
-# Aliases let a small file expand into a huge tree ("billion laughs"); stop well before.
-MAX_NODES = 100_000
+# Aliases let a small file expand into a huge tree ("billion laughs"); stop well before,
+# yet leave room for a national conference (20,000 points of a dozen values each).
+MAX_NODES = 500_000
 # PyYAML's scanner slows down with the square of [ { nesting; a plan needs a handful.
 MAX_FLOW_DEPTH = 50
 

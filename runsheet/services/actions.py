@@ -14,6 +14,7 @@ from typing import Any
 
 from ..domain.ceremony import STAGE_SCREENS, TROUBLE_KINDS, Ceremony, Mover
 from ..domain.errors import Forbidden, InvalidInput, Unauthenticated
+from ..domain.plan import MAX_ID_LENGTH
 from .payloads import Field
 from .tokens import Actor
 
@@ -31,12 +32,14 @@ VERSION = Field(
     ),
 )
 POINT_ID = Field(
-    str, max_length=100, description="The id of a connection point (`points[].id` of the state)."
+    str,
+    max_length=MAX_ID_LENGTH,
+    description="The id of a connection point (`points[].id` of the state).",
 )
 ITEM_ID = Field(
     str,
     required=True,
-    max_length=100,
+    max_length=MAX_ID_LENGTH,
     description="The id of a programme item (`agenda[].id` of the state).",
 )
 
@@ -247,7 +250,7 @@ ACTIONS: dict[str, Action] = {
                 "point_id": POINT_ID,
                 "item_id": Field(
                     str,
-                    max_length=100,
+                    max_length=MAX_ID_LENGTH,
                     description="The coming item the point is ready for; left out: the next.",
                 ),
                 "by": Field(str, max_length=100, description="Who at the point says so."),
@@ -339,7 +342,7 @@ ACTIONS: dict[str, Action] = {
                 ),
                 "to": Field(
                     str,
-                    max_length=100,
+                    max_length=MAX_ID_LENGTH,
                     nullable=True,
                     description="The point the message is for; null or left out: every point.",
                 ),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.errors import InvalidInput
+from ..domain.text import clean_text, has_visible_character
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,10 @@ def _check(name: str, value: Any, spec: Field) -> Any:
             raise InvalidInput(f"{name}: must be valid Unicode text", field=name) from None
         if spec.choices and value not in spec.choices:
             raise InvalidInput(f"{name}: must be one of {', '.join(spec.choices)}", field=name)
-        return value
+        value = clean_text(value)
+        # Text that shows nothing (spaces, a Hangul filler) counts as no text at all, so
+        # the rules refuse a name nobody can read as they refuse an empty one.
+        return value if has_visible_character(value) else ""
     if spec.kind is bool:
         if not isinstance(value, bool):
             raise InvalidInput(f"{name}: must be true or false", field=name)

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..calendar.sequences import record_plan
 from ..domain.ceremony import Ceremony, new_state
 from ..domain.errors import Conflict, NotFound
 from ..domain.plan import Plan
+from ..plans import PlanError, Problem
 from ..storage.store import Store
 from .tokens import derive_tokens, hash_token
 
@@ -37,7 +40,26 @@ def token_generation(store: Store, slug: str, conn=None) -> int:  # noqa: ANN001
 def install_plan(
     store: Store, plan: Plan, secret_key: str, now: datetime, activate: bool = True
 ) -> Installed:
-    """Store a plan (new, or replacing the plan of the same slug) and its tokens."""
+    """Store a plan (new, or replacing the plan of the same slug) and its tokens.
+
+    Raise PlanError, saying what the database answered, if the database refuses it.
+    """
+    try:
+        return _install(store, plan, secret_key, now, activate)
+    except SQLAlchemyError as error:
+        message = f"could not be stored in the database: {database_reason(error)}"
+        problem = Problem("", message, None, plan.event.slug)
+        raise PlanError([problem]) from None
+
+
+def database_reason(error: SQLAlchemyError) -> str:
+    """Return the first line of what the database said, without SQL or parameters."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
+def _install(store: Store, plan: Plan, secret_key: str, now: datetime, activate: bool) -> Installed:
     for _ in range(MAX_ATTEMPTS):
         with store.transaction() as conn:
             existing = store.event_by_slug(plan.event.slug, conn)

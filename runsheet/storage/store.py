@@ -32,6 +32,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from ..domain.ceremony import CeremonyState
@@ -42,6 +43,9 @@ from .tables import calendar_components, connections, events, metadata, settings
 
 # Checked plans kept per store: the active event's, plus a few others a CLI or a page may read.
 PLANS_KEPT = 8
+
+# The settings row the health check writes to show the database takes writes.
+HEALTH_PROBE = "health:last-write-probe"
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,24 @@ class Store:
         """Raise if the database cannot be reached."""
         with self.engine.connect() as conn:
             conn.execute(select(1))
+
+    def probe_write(self, now: datetime) -> None:
+        """Raise if the database cannot commit a write (read-only, disk full, locked).
+
+        A committed write, not one rolled back: a database can accept a change it would
+        fail to make durable. The row is updated in place, so processes probing at once
+        queue on it instead of racing to create it.
+        """
+        stamp = now.isoformat()
+        try:
+            with self.engine.begin() as conn:
+                touched = conn.execute(
+                    update(settings).where(settings.c.name == HEALTH_PROBE).values(value=stamp)
+                )
+                if touched.rowcount == 0:
+                    conn.execute(insert(settings).values(name=HEALTH_PROBE, value=stamp))
+        except IntegrityError:
+            pass  # another process created the row at the same moment: writes work
 
     # -- events --------------------------------------------------------------------
 

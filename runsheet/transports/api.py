@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.errors import InvalidInput, JustMoved, RunsheetError, StaleVersion
 from ..plans import plan_to_dict
 from ..services.history import history
+from ..services.plans import database_reason
 from ..services.snapshot import server_time, state_body
 from ..services.tokens import PUBLIC
 from .auth import api_actor, services
@@ -262,12 +264,24 @@ health = Blueprint("health", __name__)
     refusals=("Unavailable",),
 )
 def healthz():  # noqa: ANN201
-    """Say whether the service can serve."""
+    """Say whether the service can serve: the database reads and writes, an event is loaded."""
+    svc = services()
+    step = "read"
     try:
-        services().store.ping()
-        current = services().ceremony.current()
+        svc.store.ping()
+        current = svc.ceremony.current()
+        step = "written"
+        svc.store.probe_write(svc.ceremony.clock())
     except RunsheetError as error:
-        return error_response(503, error.message, status="unavailable")
-    except Exception:  # noqa: BLE001 - any failure here means "cannot serve"
-        return error_response(503, "the database does not answer", status="unavailable")
+        return _unhealthy(error.message, error.message)
+    except Exception as error:  # noqa: BLE001 - any failure here means "cannot serve"
+        detail = database_reason(error) if isinstance(error, SQLAlchemyError) else repr(error)
+        return _unhealthy(f"the database cannot be {step}", detail)
     return jsonify({"status": "ok", "event": current.plan.event.slug, "version": current.version})
+
+
+def _unhealthy(reason: str, detail: str):  # noqa: ANN202
+    # One line per failed probe, without a traceback: a load balancer probes every few
+    # seconds, and the reason is the database's, not a bug here.
+    current_app.logger.error("health check failed: %s (%s)", reason, detail)
+    return error_response(503, reason, status="unavailable", kind="unavailable")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import JustMoved, RunsheetError
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, supported_language, translate
+from ..services.plans import database_reason
 
 STATUS = {
     "invalid": 400,
@@ -38,11 +42,12 @@ def status_of(error: RunsheetError) -> int:
     return STATUS.get(error.kind, 400)
 
 
-def error_response(status: int, error: str, **extra: Any):  # noqa: ANN201
-    """Return a JSON error response."""
-    # The parameter is named like the body's key, so ``**error_body(e)`` can be passed.
+def error_response(code: int, /, error: str, **extra: Any):  # noqa: ANN201
+    """Return a JSON error response with HTTP status ``code``."""
+    # ``error`` is named like the body's key, so ``**error_body(e)`` can be passed; ``code``
+    # is positional only, so the body may carry a "status" key of its own.
     response = jsonify({"error": error, **extra})
-    response.status_code = status
+    response.status_code = code
     return response
 
 
@@ -67,10 +72,60 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
+    @app.errorhandler(SQLAlchemyError)
+    def _database_error(error: SQLAlchemyError):  # noqa: ANN202
+        # The database is down, full or read-only: not a bug in this code, so one line
+        # in the log per request, not a traceback.
+        app.logger.error(
+            "database error on %s %s: %s", request.method, request.path, database_reason(error)
+        )
+        if not _wants_json():
+            return error_page("unavailable", 503)
+        message = "the database does not answer; try again in a moment"
+        return error_response(503, message, kind="unavailable")
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # noqa: ANN202
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        if not _wants_json():
+            return error_page("failed", 500)
         return error_response(500, "the service failed to handle this request", kind="internal")
+
+
+def error_page(reason: str, code: int) -> Response:
+    """Return the HTML page that says a page cannot be shown now, in the reader's language.
+
+    Rendered without the database (which may be what failed), with the notice template of
+    the other "cannot show this page" pages.
+    """
+    from .pages import LANGUAGE_COOKIE  # pages import this module
+
+    lang = (
+        supported_language(request.args.get("lang"))
+        or supported_language(request.cookies.get(LANGUAGE_COOKIE))
+        or DEFAULT_LANGUAGE
+    )
+
+    def t(key: str, **values: Any) -> str:
+        return translate(lang, key, **values)
+
+    def lang_url(code: str) -> str:
+        return f"{request.path}?{urlencode({'lang': code})}"
+
+    html = render_template(
+        "notice.html",
+        reason=reason,
+        page="notice",
+        t=t,
+        lang=lang,
+        languages=LANGUAGES,
+        lang_url=lang_url,
+    )
+    response = Response(html, status=code, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    if code == 503:
+        response.headers["Retry-After"] = "10"
+    return response
 
 
 def _wants_json() -> bool:

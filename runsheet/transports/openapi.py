@@ -380,7 +380,9 @@ def _error_schemas() -> dict[str, Schema]:
     return {
         "Error": error,
         "Conflict": conflict,
-        "Unavailable": _object({"error": TEXT, "status": {"const": "unavailable"}}),
+        "Unavailable": _object(
+            {"error": TEXT, "kind": {"const": "unavailable"}, "status": {"const": "unavailable"}}
+        ),
     }
 
 

@@ -13,6 +13,14 @@ export function setText(element, text) {
   if (element.textContent !== value) element.textContent = value;
 }
 
+/**
+ * Return a piece of someone's text wrapped in Unicode isolates (FSI ... PDI), for lines that
+ * join it with other words: whatever its direction, it cannot reorder its neighbours.
+ */
+export function isolate(text) {
+  return text ? `\u2068${text}\u2069` : "";
+}
+
 /** Show or hide an element. */
 export function show(element, visible) {
   if (element.hidden === visible) element.hidden = !visible;

@@ -2,7 +2,7 @@
 
 import { liveItem, nextItem, pointName, timingAt } from "./agenda.js";
 import { confirmAction, confirmOpen } from "./confirm.js";
-import { byId, cloneTemplate, setData, setText, show, slot, syncChildren } from "./dom.js";
+import { byId, cloneTemplate, isolate, setData, setText, show, slot, syncChildren } from "./dom.js";
 import { errorText } from "./live.js";
 import { startActingPage } from "./page.js";
 
@@ -68,7 +68,7 @@ function renderNow(state) {
   if (live) {
     setText(el.nowTitle, live.title);
     const where = pointName(state, live.point_id);
-    setText(el.nowSpeaker, [live.speaker, where && t("common.from_point", { point: where })]
+    setText(el.nowSpeaker, [isolate(live.speaker), where && t("common.from_point", { point: isolate(where) })]
       .filter(Boolean).join(" · "));
   } else if (state.phase === "finished") {
     setText(el.nowTitle, t("phase.finished_long"));
@@ -144,7 +144,7 @@ function renderRunsheet(state) {
       const minutes = t(item.minutes_estimated ? "agenda.minutes_estimated" : "agenda.minutes", {
         n: item.planned_minutes,
       });
-      setText(slot(row, "speaker"), [item.speaker, minutes].filter(Boolean).join(" · "));
+      setText(slot(row, "speaker"), [isolate(item.speaker), minutes].filter(Boolean).join(" · "));
       const jump = slot(row, "jump");
       show(jump, item.status !== "live");
       jump.disabled = pending || !online();
@@ -267,9 +267,9 @@ function renderBoard(state) {
       show(slot(tile, "trouble"), Boolean(trouble));
       const detail = point.checked_in_at
         ? [
-          t("board.checked_in", { time: fmt.time(point.checked_in_at), by: point.checked_in_by }),
+          t("board.checked_in", { time: fmt.time(point.checked_in_at), by: isolate(point.checked_in_by) }),
           point.present != null ? t("board.present", { n: point.present }) : "",
-          point.note || "",
+          isolate(point.note),
         ].filter(Boolean).join(" · ")
         : "";
       setText(slot(tile, "detail"), detail);
@@ -294,7 +294,7 @@ function renderBoard(state) {
 
 function troubleText(trouble) {
   const label = ctx.t(`trouble.${trouble.kind}`);
-  return trouble.text ? `${label}: ${trouble.text}` : label;
+  return trouble.text ? `${label}: ${isolate(trouble.text)}` : label;
 }
 
 // -- roll call --------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ function renderRollCall() {
     ? t("rollcall.open", { left: fmt.duration(left), ...counts })
     : t("rollcall.closed", { time: fmt.time(rollCall.started_at), ...counts }));
   setText(el.rollcallMissing, missing.length
-    ? t("rollcall.missing", { names: missing.map((p) => p.name).join(", ") })
+    ? t("rollcall.missing", { names: missing.map((p) => isolate(p.name)).join(", ") })
     : t("rollcall.everyone"));
 }
 
@@ -360,7 +360,7 @@ function renderMessages(state) {
     (item, message) => {
       const readers = Object.keys(message.read_by);
       setText(slot(item, "to"), message.to
-        ? t("messages.to_point", { point: pointName(state, message.to) }) : t("messages.to_all"));
+        ? t("messages.to_point", { point: isolate(pointName(state, message.to)) }) : t("messages.to_all"));
       setText(slot(item, "sent"), fmt.time(message.sent_at));
       setText(slot(item, "text"), message.text);
       if (message.to) {
@@ -375,7 +375,7 @@ function renderMessages(state) {
           n: readers.length, total: state.points.length,
         }));
         setText(slot(item, "unread"), unread.length
-          ? t("messages.unread_by", { names: unread.map((p) => p.name).join(", ") }) : "");
+          ? t("messages.unread_by", { names: unread.map((p) => isolate(p.name)).join(", ") }) : "");
         setData(item, "read", unread.length === 0 ? "all" : readers.length ? "some" : "none");
       }
     },

@@ -2,7 +2,7 @@
 // answer the roll call, follow what is being said now.
 
 import { liveItem, nextItem, pointName, timingAt } from "./agenda.js";
-import { byId, cloneTemplate, setText, show, slot, syncChildren } from "./dom.js";
+import { byId, cloneTemplate, isolate, setText, show, slot, syncChildren } from "./dom.js";
 import { errorText } from "./live.js";
 import { startActingPage } from "./page.js";
 
@@ -68,7 +68,7 @@ function renderCheckin(state) {
   show(el.cancel, confirmed && editing);
   if (confirmed) {
     setText(el.connectedDetail, [
-      t("point.confirmed_at", { time: fmt.time(point.checked_in_at), by: point.checked_in_by }),
+      t("point.confirmed_at", { time: fmt.time(point.checked_in_at), by: isolate(point.checked_in_by) }),
       point.present != null ? t("point.present_count", { n: point.present }) : "",
     ].filter(Boolean).join(" · "));
     setText(el.connectedNote, point.note || "");
@@ -130,7 +130,7 @@ function renderNow(state) {
   if (live) {
     setText(el.nowTitle, live.title);
     const where = pointName(state, live.point_id);
-    setText(el.nowSpeaker, [live.speaker, where && t("common.from_point", { point: where })]
+    setText(el.nowSpeaker, [isolate(live.speaker), where && t("common.from_point", { point: isolate(where) })]
       .filter(Boolean).join(" · "));
   } else {
     setText(el.nowTitle, t(state.phase === "finished" ? "phase.finished_long" : "phase.not_started_long"));
@@ -161,7 +161,7 @@ function renderTrouble(state) {
   if (trouble) {
     const label = t(`trouble.${trouble.kind}`);
     setText(el.troubleWhat, t("point.trouble_reported", {
-      what: trouble.text ? `${label}: ${trouble.text}` : label,
+      what: trouble.text ? `${label}: ${isolate(trouble.text)}` : label,
     }));
     setText(el.troubleSince, t("board.since", { time: fmt.time(trouble.since) }));
   }

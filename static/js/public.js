@@ -1,7 +1,7 @@
 // The public page: now speaking, the programme with actual times, the points' status.
 
 import { liveItem, pointName } from "./agenda.js";
-import { byId, cloneTemplate, setData, setText, slot, syncChildren } from "./dom.js";
+import { byId, cloneTemplate, isolate, setData, setText, slot, syncChildren } from "./dom.js";
 import { startPage } from "./page.js";
 
 const el = {
@@ -20,7 +20,7 @@ function render(state, { t, fmt }) {
   if (live) {
     setText(el.nowTitle, live.title);
     const where = pointName(state, live.point_id);
-    setText(el.nowSpeaker, [live.speaker, where && t("common.from_point", { point: where })]
+    setText(el.nowSpeaker, [isolate(live.speaker), where && t("common.from_point", { point: isolate(where) })]
       .filter(Boolean).join(" · "));
     setText(el.nowSince, t("public.since", { time: fmt.time(live.started_at) }));
   } else {

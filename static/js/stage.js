@@ -3,7 +3,7 @@
 // since the turn follows the server's clock).
 
 import { liveItem, nextItem, pointName } from "./agenda.js";
-import { byId, setData, setText, show } from "./dom.js";
+import { byId, isolate, setData, setText, show } from "./dom.js";
 import { everySecond } from "./live.js";
 import { startPage } from "./page.js";
 
@@ -39,7 +39,7 @@ function render(state, context) {
     setText(el.title, live.title);
     setText(el.speaker, live.speaker);
     const where = pointName(state, live.point_id);
-    setText(el.where, where ? t("common.from_point", { point: where }) : "");
+    setText(el.where, where ? t("common.from_point", { point: isolate(where) }) : "");
   } else {
     setText(el.idleLabel, state.phase === "finished" ? t("stage.finished")
       : t("stage.starts_at", { time: fmt.time(state.event.starts_at), date: fmt.date(state.event.starts_at) }));
