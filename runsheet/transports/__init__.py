@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import api, calendar, openapi, pages
+from .bodies import read_chunked_bodies
 from .errors import register_error_handlers
 from .sockets import init_sockets
 from .wire import configure_wire
@@ -20,3 +21,4 @@ def register_transports(app: Flask) -> None:
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
     configure_wire(app)
+    read_chunked_bodies(app)  # outermost: every route, Socket.IO's too, sees whole bodies

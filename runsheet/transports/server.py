@@ -7,8 +7,6 @@ eventlet's WSGI server, left as it is, lets one connection hold everyone up:
   requests) keeps the whole process busy on its connection alone.
 - It sets no timeout: connections that send half a request hold their slot for ever, and
   ``RUNSHEET_MAX_CONNECTIONS`` of them lock every new client out.
-- It does not say that it ends a chunked body itself (``wsgi.input_terminated``), so
-  Werkzeug hands the application an empty body instead.
 
 So every accepted connection is a ``GuardedSocket``: each read yields to the other green
 threads and is counted against the connection's inbound budget (bytes, and packets: HTTP
@@ -19,14 +17,11 @@ connection (or of its first byte after a kept-alive idle stretch, which itself m
 ``KEEPALIVE_TIMEOUT``), a body must keep coming, and a response must keep being read. An
 open WebSocket has no deadline: it idles between pushes, and Engine.IO's pings drop one
 that went away, as before. ``GuardedApp`` (WSGI middleware) tells each connection where it
-is in its request and marks chunked bodies as terminated by the server, which reads them
-whole, with the size limit applied while reading.
+is in its request. (Chunked bodies: ``bodies.py``, whichever server runs the app.)
 """
 
 from __future__ import annotations
 
-import io
-import json
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -70,6 +65,10 @@ class InboundLimits:
         )
 
 
+# An HTTP request costs the server far more than a WebSocket frame: it counts as this many
+# packets (a page's few dozen requests at once stay well within the burst).
+REQUEST_PACKETS = 5
+
 # Where a connection is in its life, which decides the deadline of its next read.
 WAITING = "waiting for a request head"
 IN_REQUEST = "in a request"
@@ -96,7 +95,7 @@ class ConnectionGuard:
     def request_started(self, websocket: bool) -> bool:
         """Count a request whose head has arrived; say whether the connection may go on."""
         self.phase = WEBSOCKET if websocket else IN_REQUEST
-        return self.count_packet()
+        return self.count_packet(REQUEST_PACKETS)
 
     def request_finished(self) -> None:
         """Start the kept-alive wait for the next request."""
@@ -116,9 +115,9 @@ class ConnectionGuard:
             self.overspent(f"more than {self.limits.bytes_per_second:g} bytes a second")
         return not self.exceeded
 
-    def count_packet(self) -> bool:
+    def count_packet(self, cost: float = 1) -> bool:
         """Count a request or a WebSocket frame; say whether the connection is within budget."""
-        if not self.exceeded and not self.packets.take(time.monotonic()):
+        if not self.exceeded and not self.packets.take(time.monotonic(), cost):
             self.overspent(f"more than {self.limits.packets_per_second:g} packets a second")
         return not self.exceeded
 
@@ -230,15 +229,10 @@ def guard_of(environ: dict[str, Any]) -> ConnectionGuard | None:
 
 
 class GuardedApp:
-    """WSGI middleware: each request counted and placed, chunked bodies read as sent.
+    """WSGI middleware: each request counted against its connection's budget and placed."""
 
-    A chunked body is read here, whole, and refused with 413 as soon as it grows beyond
-    ``max_body_bytes`` (``MAX_CONTENT_LENGTH``), as a body with a length would be.
-    """
-
-    def __init__(self, app: Callable, max_body_bytes: int) -> None:
+    def __init__(self, app: Callable) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         """Serve one request of a guarded connection."""
@@ -252,56 +246,12 @@ class GuardedApp:
         if not guard.request_started(websocket):
             start_response("429 Too Many Requests", [("Connection", "close")])
             return [b""]
-        if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
-            refusal = self._read_chunked_body(environ)
-            if refusal is not None:
-                guard.request_finished()
-                status, message, kind = refusal
-                return _json_error(start_response, status, message, kind)
         try:
             result = self.app(environ, start_response)
         except BaseException:
             guard.request_finished()
             raise
         return ClosingIterator(result, guard.request_finished)
-
-    def _read_chunked_body(self, environ: dict[str, Any]) -> tuple[str, str, str] | None:
-        """Read a chunked body whole, as if it had come with a length; or say why not.
-
-        eventlet decodes the chunks but does not say that it ends the body itself
-        (``wsgi.input_terminated``), so Werkzeug would hand the application an empty one.
-        """
-        stream = environ["wsgi.input"]
-        parts, size = [], 0
-        try:
-            while size <= self.max_body_bytes:
-                part = stream.read(min(64 * 1024, self.max_body_bytes + 1 - size))
-                if not part:
-                    break
-                parts.append(part)
-                size += len(part)
-        except (ValueError, OSError):  # eventlet's ChunkReadError is a ValueError
-            return "400 Bad Request", "the chunked request body is malformed", "invalid"
-        if size > self.max_body_bytes:
-            return "413 Request Entity Too Large", "the request body is too large", "too_large"
-        body = b"".join(parts)
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        del environ["HTTP_TRANSFER_ENCODING"]
-        return None
-
-
-def _json_error(start_response: Callable, status: str, message: str, kind: str) -> list[bytes]:
-    body = json.dumps({"error": message, "kind": kind}).encode()
-    start_response(
-        status,
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Connection", "close"),
-        ],
-    )
-    return [body]
 
 
 def guarded_websocket_class(websocket_class: type) -> type:
@@ -334,6 +284,7 @@ def _counting_frames(recv_frame: Callable, guard: ConnectionGuard, limit: int) -
         fragments["parts"] = len(frame.data)
         fragments["bytes"] += sum(len(part) for part in new_parts)
         if fragments["bytes"] > limit:
+            guard.overspent(f"a message of more than {limit} bytes in fragments")
             raise FailedConnectionError(1009, "message in fragments above the length limit")
         return frame
 
@@ -370,5 +321,4 @@ def serve_eventlet(app: Any, host: str, port: int) -> None:
     listener.bind(address)
     limit = app.config["MAX_CONNECTIONS"]
     listener.listen(min(limit, LISTEN_BACKLOG))
-    guarded = GuardedApp(app, app.config["MAX_CONTENT_LENGTH"])
-    eventlet.wsgi.server(listener, guarded, max_size=limit, log_output=False)
+    eventlet.wsgi.server(listener, GuardedApp(app), max_size=limit, log_output=False)
