@@ -164,6 +164,7 @@ def test_slow_clients_on_every_slot_keep_a_new_client_out_no_longer_than_the_hea
         stop = threading.Event()
         dripping = threading.Thread(target=drip, args=(slow, stop), daemon=True)
         dripping.start()
+        waited = None
         try:
             started = time.monotonic()
             response = requests.get(f"{served.url}/healthz", timeout=30)
@@ -186,13 +187,12 @@ def test_an_idle_kept_alive_connection_is_closed_and_an_idle_websocket_is_not(tm
         viewer = SocketUser(served.url).connect()
         try:
             parts = urlsplit(served.url)
-            kept = socket.create_connection((parts.hostname, parts.port), timeout=30)
-            kept.sendall(f"GET /healthz HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
-            answer = b""
-            while b'"status":"ok"' not in answer:
-                answer += kept.recv(4096)
-            assert closed_by_server(kept)  # idle past the keep-alive timeout
-            kept.close()
+            with socket.create_connection((parts.hostname, parts.port), timeout=30) as kept:
+                kept.sendall(f"GET /healthz HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+                answer = b""
+                while b'"status":"ok"' not in answer:
+                    answer += kept.recv(4096)
+                assert closed_by_server(kept)  # idle past the keep-alive timeout
 
             # The WebSocket idled as long (no ping yet: the interval is 10 s) and stays open.
             time.sleep(3)
@@ -268,3 +268,40 @@ def test_runsheet_serve_reads_a_chunked_body_as_sent_on_every_json_route(tmp_pat
 def test_the_threading_server_reads_a_chunked_body_as_sent_on_every_json_route(database_url):
     for live in serve(database_url):
         assert_chunked_bodies_are_read_as_sent(live.url, live.tokens["mc"])
+
+
+@pytest.mark.slow
+def test_real_pages_in_chromium_never_meet_the_inbound_budget(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with serving(tmp_path) as served, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"], headless=True
+        )
+        try:
+            context = browser.new_context()
+            context.set_default_timeout(15_000)
+            expect.set_options(timeout=15_000)
+            links = [
+                f"{served.url}/mc?token={served.tokens['mc']}",
+                f"{served.url}/points/thoi-an?token={served.tokens['thoi-an']}",
+                f"{served.url}/",
+                f"{served.url}/stage",
+            ]
+            pages = []
+            for link in links:
+                page = context.new_page()
+                for _ in range(3):  # loaded, then reloaded twice: every asset asked again
+                    page.goto(link)
+                pages.append(page)
+            mc = pages[0]
+            for _ in range(5):
+                expect(mc.locator("#next")).to_have_attribute("aria-busy", "false")
+                mc.locator("#next").click()
+            expect(mc.locator("#next")).to_have_attribute("aria-busy", "false")
+            for page in pages[:3]:  # the stage display shows no connection state
+                expect(page.locator("#conn")).to_have_attribute("data-state", "online")
+        finally:
+            browser.close()
+        log = served.log.read_text(errors="replace")
+    assert BUDGET_LOG not in log, log[-4000:]
