@@ -6,7 +6,8 @@ reading loop, and needs no token:
 - ``tiny-frames``: a WebSocket to ``/socket.io/`` streaming 7-byte Engine.IO pong frames;
 - ``continuation``: a WebSocket sending a text message in 60 KB fragments that never ends;
 - ``pipelined``: one connection writing ``GET /healthz`` requests back to back, its
-  answers read and thrown away by a thread of its own.
+  answers read and thrown away by a thread of its own;
+- ``polling-packets``: a long-polling Engine.IO session posting bodies of 20,000 pongs.
 
 A flooder prints ``flooding`` once its first connection is up, then one JSON line per
 connection when the server has closed it (``{"port", "sent": bytes, "seconds", "closed"}``),
@@ -20,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import socket
 import struct
 import sys
@@ -93,7 +95,34 @@ def pipelined(url: str) -> tuple[socket.socket, list[bytes]]:
     return sock, [request * 100]
 
 
-KINDS = {"tiny-frames": tiny_frames, "continuation": continuation, "pipelined": pipelined}
+def polling_packets(url: str) -> tuple[socket.socket, list[bytes]]:
+    """Return a long-polling Engine.IO session and what it sends: POSTs of 20,000 pongs."""
+    sock = connect(url)
+    host = urlsplit(url).netloc
+    sock.sendall(
+        f"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    )
+    answer = b""
+    while not (found := re.search(rb'"sid":"([^"]+)"', answer)):
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed during the handshake")
+        answer += chunk
+    sid = found.group(1).decode()
+    body = b"\x1e".join([b"3"] * 20_000)
+    request = (
+        f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return sock, [request + body]
+
+
+KINDS = {
+    "tiny-frames": tiny_frames,
+    "continuation": continuation,
+    "pipelined": pipelined,
+    "polling-packets": polling_packets,
+}
 
 
 def _drain(sock: socket.socket, closed: threading.Event) -> None:

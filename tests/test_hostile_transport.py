@@ -92,7 +92,7 @@ def percentiles(seconds: list[float]) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["tiny-frames", "continuation", "pipelined"])
+@pytest.mark.parametrize("kind", ["tiny-frames", "continuation", "pipelined", "polling-packets"])
 def test_a_flooding_connection_is_closed_and_logged_once_while_healthz_and_next_answer(
     kind, tmp_path
 ):

@@ -10,10 +10,11 @@ eventlet's WSGI server, left as it is, lets one connection hold everyone up:
 
 So every accepted connection is a ``GuardedSocket``: each read yields to the other green
 threads and is counted against the connection's inbound budget (bytes, and packets: HTTP
-requests and WebSocket frames, continuation and control frames included, so Engine.IO
-pings and pongs too); a connection over its budget is shut down and logged once. Reads
-carry deadlines: a request head must arrive within ``REQUEST_HEAD_TIMEOUT`` seconds of the
-connection (or of its first byte after a kept-alive idle stretch, which itself may last
+requests; WebSocket frames, continuation and control frames included; Engine.IO packets,
+pings and pongs too, over WebSocket or long-polling); a connection over its budget is
+shut down and logged once. Reads carry deadlines: a request head must arrive within
+``REQUEST_HEAD_TIMEOUT`` seconds of the connection (or of its first byte after a
+kept-alive idle stretch, which itself may last
 ``KEEPALIVE_TIMEOUT``), a body must keep coming, and a response must keep being read. An
 open WebSocket has no deadline: it idles between pushes, and Engine.IO's pings drop one
 that went away, as before. ``GuardedApp`` (WSGI middleware) tells each connection where it
@@ -22,6 +23,7 @@ is in its request. (Chunked bodies: ``bodies.py``, whichever server runs the app
 
 from __future__ import annotations
 
+import io
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -68,6 +70,7 @@ class InboundLimits:
 # An HTTP request costs the server far more than a WebSocket frame: it counts as this many
 # packets (a page's few dozen requests at once stay well within the burst).
 REQUEST_PACKETS = 5
+ENGINEIO_PACKET_SEPARATOR = b"\x1e"  # between the packets of a long-polling body
 
 # Where a connection is in its life, which decides the deadline of its next read.
 WAITING = "waiting for a request head"
@@ -229,10 +232,15 @@ def guard_of(environ: dict[str, Any]) -> ConnectionGuard | None:
 
 
 class GuardedApp:
-    """WSGI middleware: each request counted against its connection's budget and placed."""
+    """WSGI middleware: each request counted against its connection's budget and placed.
 
-    def __init__(self, app: Callable) -> None:
+    A long-polling Engine.IO client sends its packets in the bodies of POST requests, any
+    number of them in one body: each counts as a packet, as over a WebSocket.
+    """
+
+    def __init__(self, app: Callable, max_body_bytes: int) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         """Serve one request of a guarded connection."""
@@ -243,7 +251,9 @@ class GuardedApp:
         # the socket: give the other connections their turn between two of them.
         eventlet.sleep(0)
         websocket = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
-        if not guard.request_started(websocket):
+        if not guard.request_started(websocket) or not guard.count_packet(
+            self._polled_packets(environ)
+        ):
             start_response("429 Too Many Requests", [("Connection", "close")])
             return [b""]
         try:
@@ -252,6 +262,22 @@ class GuardedApp:
             guard.request_finished()
             raise
         return ClosingIterator(result, guard.request_finished)
+
+    def _polled_packets(self, environ: dict[str, Any]) -> int:
+        """Return how many Engine.IO packets a long-polling POST carries (0 for others)."""
+        if environ.get("REQUEST_METHOD") != "POST" or "transport=polling" not in environ.get(
+            "QUERY_STRING", ""
+        ):
+            return 0
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return 0
+        if not 0 < length <= self.max_body_bytes:
+            return 0  # Engine.IO refuses a body too large before it reads it
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        return body.count(ENGINEIO_PACKET_SEPARATOR) + 1
 
 
 def guarded_websocket_class(websocket_class: type) -> type:
@@ -321,4 +347,5 @@ def serve_eventlet(app: Any, host: str, port: int) -> None:
     listener.bind(address)
     limit = app.config["MAX_CONNECTIONS"]
     listener.listen(min(limit, LISTEN_BACKLOG))
-    eventlet.wsgi.server(listener, GuardedApp(app), max_size=limit, log_output=False)
+    guarded = GuardedApp(app, app.config["MAX_CONTENT_LENGTH"])
+    eventlet.wsgi.server(listener, guarded, max_size=limit, log_output=False)
