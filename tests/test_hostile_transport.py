@@ -69,12 +69,12 @@ def timed(call) -> float:  # noqa: ANN001
     return time.monotonic() - started
 
 
-def probe_while(flooder: subprocess.Popen, served: ServedProcess) -> tuple[list, list]:
-    """Ask /healthz and press Next over and over until the flooder stops; return the times."""
+def probe_while(flooders: list[subprocess.Popen], served: ServedProcess) -> tuple[list, list]:
+    """Ask /healthz and press Next over and over until the flooders stop; return the times."""
     health, nexts = [], []
     mc = {"Authorization": f"Bearer {served.tokens['mc']}"}
     item = "tuyen-bo-ly-do"
-    while flooder.poll() is None:
+    while any(flooder.poll() is None for flooder in flooders):
         health.append(timed(lambda: requests.get(f"{served.url}/healthz", timeout=10)))
         # Back and forth between two items, so the MC never runs out of programme.
         item = "dien-van-khai-mac" if item == "tuyen-bo-ly-do" else "tuyen-bo-ly-do"
@@ -91,37 +91,42 @@ def percentiles(seconds: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
 
 
+FLOODS = ["tiny-frames", "continuation", "pipelined", "polling-packets"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["tiny-frames", "continuation", "pipelined", "polling-packets"])
+@pytest.mark.parametrize("kinds", [[kind] for kind in FLOODS] + [FLOODS], ids=[*FLOODS, "all"])
 def test_a_flooding_connection_is_closed_and_logged_once_while_healthz_and_next_answer(
-    kind, tmp_path
+    kinds, tmp_path
 ):
     with serving(tmp_path) as served:
-        flooder = start_flooder(kind, served.url)
+        flooders = [start_flooder(kind, served.url) for kind in kinds]
         try:
-            health, nexts = probe_while(flooder, served)
-            out, err = flooder.communicate(timeout=30)
+            health, nexts = probe_while(flooders, served)
+            outputs = [flooder.communicate(timeout=30) for flooder in flooders]
         finally:
-            if flooder.poll() is None:
-                flooder.kill()
-                flooder.wait()
+            for flooder in flooders:
+                if flooder.poll() is None:
+                    flooder.kill()
+                    flooder.wait()
         log = served.log.read_text(errors="replace")
-    connections = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    print(
-        f"\n{kind}: /healthz {percentiles(health)} ({len(health)} asked); "
-        f"Next {percentiles(nexts)}; {len(connections)} flooding connections"
-    )
-    assert flooder.returncode == 0, err
+    print(f"\n{' + '.join(kinds)}: /healthz {percentiles(health)} ({len(health)} asked); ", end="")
+    print(f"Next {percentiles(nexts)}")
     assert max(health) < BOUND, percentiles(health)
     assert max(nexts) < BOUND, percentiles(nexts)
 
-    # Every connection but the last (cut by the flooder's own clock) was closed by the
-    # server, and each was logged once.
-    cut = connections[:-1] or connections
-    assert cut and all(connection.get("closed") for connection in cut), connections
-    for connection in cut:
-        lines = [line for line in log.splitlines() if f", {connection['port']})" in line]
-        assert len(lines) == 1 and BUDGET_LOG in lines[0], (connection, lines)
+    for kind, flooder, (out, err) in zip(kinds, flooders, outputs, strict=True):
+        assert flooder.returncode == 0, err
+        connections = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        # Alone, a flooder has every connection but the last (cut by its own clock) closed
+        # by the server. Together, each gets a share of the server's reading small enough
+        # that one may stay within its budget: then it is simply served slowly.
+        cut = [connection for connection in connections if connection.get("closed")]
+        if len(kinds) == 1:
+            assert cut and len(cut) >= len(connections) - 1, (kind, connections)
+        for connection in cut:  # closed by the server, and logged once
+            lines = [line for line in log.splitlines() if f", {connection['port']})" in line]
+            assert len(lines) == 1 and BUDGET_LOG in lines[0], (kind, connection, lines)
     assert "Traceback" not in log, log[-4000:]
 
 
