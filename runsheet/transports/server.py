@@ -69,7 +69,7 @@ class InboundLimits:
 
 # An HTTP request costs the server far more than a WebSocket frame: it counts as this many
 # packets (a page's few dozen requests at once stay well within the burst).
-REQUEST_PACKETS = 5
+REQUEST_PACKETS = 10
 ENGINEIO_PACKET_SEPARATOR = b"\x1e"  # between the packets of a long-polling body
 
 # Where a connection is in its life, which decides the deadline of its next read.
@@ -88,8 +88,10 @@ class ConnectionGuard:
         self.bytes = TokenBucket(limits.bytes_per_second, limits.bytes_burst)
         self.packets = TokenBucket(limits.packets_per_second, limits.packets_burst)
         self.phase = WAITING
-        self.head_deadline = time.monotonic() + limits.head_seconds
-        self.head_begun = True  # the first head's time runs from the connection itself
+        # The first head's time runs from the first read, not from the accept: eventlet
+        # accepts a connection before a slot is free for it, and it may wait for one.
+        self.head_deadline: float | None = None
+        self.head_begun = True
         self.exceeded = False
         self.shutdown: Callable[[], None] = lambda: None
 
@@ -138,6 +140,8 @@ class ConnectionGuard:
             return None
         if self.phase == IN_REQUEST:
             return self.limits.head_seconds  # the body must keep coming
+        if self.head_deadline is None:
+            self.head_deadline = time.monotonic() + self.limits.head_seconds
         remaining = self.head_deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("timed out waiting for a request head")
