@@ -8,17 +8,17 @@ eventlet's WSGI server, left as it is, lets one connection hold everyone up:
 - It sets no timeout: connections that send half a request hold their slot for ever, and
   ``RUNSHEET_MAX_CONNECTIONS`` of them lock every new client out.
 
-So every accepted connection is a ``GuardedSocket``: each read yields to the other green
-threads and is counted against the connection's inbound budget (bytes, and packets: HTTP
-requests; WebSocket frames, continuation and control frames included; Engine.IO packets,
-pings and pongs too, over WebSocket or long-polling); a connection over its budget is
-shut down and logged once. Reads carry deadlines: a request head must arrive within
-``REQUEST_HEAD_TIMEOUT`` seconds of the connection (or of its first byte after a
-kept-alive idle stretch, which itself may last
-``KEEPALIVE_TIMEOUT``), a body must keep coming, and a response must keep being read. An
-open WebSocket has no deadline: it idles between pushes, and Engine.IO's pings drop one
-that went away, as before. ``GuardedApp`` (WSGI middleware) tells each connection where it
-is in its request. (Chunked bodies: ``bodies.py``, whichever server runs the app.)
+So every accepted connection is a ``GuardedSocket``: its reads yield to the other green
+threads every few reads, and are counted against the connection's inbound budget (bytes,
+and packets: HTTP requests; WebSocket frames, continuation and control frames included;
+Engine.IO packets, pings and pongs too, over WebSocket or long-polling); a connection
+over its budget is shut down and logged once. Reads carry deadlines: a request head must
+arrive within ``REQUEST_HEAD_TIMEOUT`` seconds of the connection's first read (or of its
+first byte after a kept-alive idle stretch, which itself may last ``KEEPALIVE_TIMEOUT``),
+a body must keep coming, and a response must keep being read. An open WebSocket has no
+deadline: it idles between pushes, and Engine.IO's pings drop one that went away, as
+before. ``GuardedApp`` (WSGI middleware) tells each connection where it is in its
+request. (Chunked bodies: ``bodies.py``, whichever server runs the app.)
 """
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ class InboundLimits:
 # packets (a page's few dozen requests at once stay well within the burst).
 REQUEST_PACKETS = 10
 ENGINEIO_PACKET_SEPARATOR = b"\x1e"  # between the packets of a long-polling body
+
+# A connection reading on and on gives the other green threads their turn after this many
+# reads or bytes (a WebSocket frame takes two or three reads).
+YIELD_EVERY_READS = 16
+YIELD_EVERY_BYTES = 64 * 1024
 
 # Where a connection is in its life, which decides the deadline of its next read.
 WAITING = "waiting for a request head"
@@ -162,6 +167,8 @@ class GuardedSocket(GreenSocket):
     limits: InboundLimits | None = None  # set on the class ``guarded_socket_class`` returns
     log: Callable[[str], None] = staticmethod(lambda message: None)
     guard: ConnectionGuard | None = None
+    _reads = 0  # reads and bytes since this connection last gave the others their turn
+    _read_bytes = 0
 
     def accept(self) -> tuple[GuardedSocket, Any]:
         """Accept a connection and give it its guard."""
@@ -190,8 +197,12 @@ class GuardedSocket(GreenSocket):
             return True
         within = self.guard.count_bytes(count)
         # Data that keeps arriving never sends a reading green thread back to the hub:
-        # give the others their turn after every read.
-        eventlet.sleep(0)
+        # after a few reads or bytes in a row, it gives the others their turn.
+        self._reads += 1
+        self._read_bytes += count
+        if self._reads >= YIELD_EVERY_READS or self._read_bytes >= YIELD_EVERY_BYTES:
+            self._reads = self._read_bytes = 0
+            eventlet.sleep(0)
         return within
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
