@@ -75,7 +75,7 @@ ENGINEIO_PACKET_SEPARATOR = b"\x1e"  # between the packets of a long-polling bod
 # A connection reading on and on gives the other green threads their turn after this many
 # reads or bytes (a WebSocket frame takes two or three reads).
 YIELD_EVERY_READS = 16
-YIELD_EVERY_BYTES = 64 * 1024
+YIELD_EVERY_BYTES = 16 * 1024
 
 # Where a connection is in its life, which decides the deadline of its next read.
 WAITING = "waiting for a request head"
