@@ -349,7 +349,9 @@ def serve(host: str, port: int) -> None:
     start_sockets(app)
     try:
         if app.config["ASYNC_MODE"] == "eventlet":
-            _serve_eventlet(app, host, port)
+            from .transports.server import serve_eventlet
+
+            serve_eventlet(app, host, port)
         else:
             socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
     finally:
@@ -418,26 +420,3 @@ def _exit_on_sigterm(async_mode: str):  # noqa: ANN202
         hubs.get_hub().schedule_call_global(0, sys.exit, 0)
 
     return stop
-
-
-# Connections the kernel holds for the server before it accepts them (it caps this at
-# net.core.somaxconn).
-LISTEN_BACKLOG = 1024
-
-
-def _serve_eventlet(app, host: str, port: int) -> None:  # noqa: ANN001
-    """Serve with eventlet's WSGI server as ``socketio.run`` does, with a deeper backlog.
-
-    ``socketio.run`` listens with eventlet's backlog of 50: when every screen reconnects at
-    once (after a restart), connections beyond it are dropped and retried by the clients'
-    TCP only a second or more later (2000 clients connecting at once took 17 s with 50,
-    6 s with 1024). The server holds at most ``RUNSHEET_MAX_CONNECTIONS`` connections.
-    """
-    import eventlet
-    import eventlet.wsgi
-    from eventlet.green import socket
-
-    family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    limit = app.config["MAX_CONNECTIONS"]
-    listener = eventlet.listen(address, family, backlog=min(limit, LISTEN_BACKLOG))
-    eventlet.wsgi.server(listener, app, max_size=limit, log_output=False)

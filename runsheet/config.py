@@ -26,6 +26,14 @@ ENVIRONMENT = {
     "HTTP_BURST": ("RUNSHEET_HTTP_BURST", "200"),
     # Reverse proxies in front that set X-Forwarded-For (0: the peer is the client).
     "TRUSTED_PROXIES": ("RUNSHEET_TRUSTED_PROXIES", "0"),
+    # What one connection of `runsheet serve` may send (runsheet/transports/server.py);
+    # far above what a page or a script sends, so that only a flood meets it.
+    "INBOUND_BYTES_PER_SECOND": ("RUNSHEET_INBOUND_BYTES_PER_SECOND", str(256 * 1024)),
+    "INBOUND_BYTES_BURST": ("RUNSHEET_INBOUND_BYTES_BURST", str(2 * 1024 * 1024)),
+    "INBOUND_PACKETS_PER_SECOND": ("RUNSHEET_INBOUND_PACKETS_PER_SECOND", "100"),
+    "INBOUND_PACKETS_BURST": ("RUNSHEET_INBOUND_PACKETS_BURST", "1000"),
+    "REQUEST_HEAD_TIMEOUT": ("RUNSHEET_REQUEST_HEAD_TIMEOUT", "10"),  # seconds
+    "KEEPALIVE_TIMEOUT": ("RUNSHEET_KEEPALIVE_TIMEOUT", "60"),  # seconds
 }
 
 INTEGER_SETTINGS = {
@@ -33,6 +41,12 @@ INTEGER_SETTINGS = {
     "MAX_CONNECTIONS",
     "HTTP_BURST",
     "TRUSTED_PROXIES",
+    "INBOUND_BYTES_PER_SECOND",
+    "INBOUND_BYTES_BURST",
+    "INBOUND_PACKETS_PER_SECOND",
+    "INBOUND_PACKETS_BURST",
+    "REQUEST_HEAD_TIMEOUT",
+    "KEEPALIVE_TIMEOUT",
 }
 FLOAT_SETTINGS = {"HTTP_REQUESTS_PER_SECOND", "MOVE_GUARD_SECONDS"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import api, calendar, openapi, pages
+from .bodies import read_chunked_bodies
 from .errors import register_error_handlers
 from .sockets import init_sockets
 from .sockets.wire import configure_wire
@@ -23,3 +24,4 @@ def register_transports(app: Flask) -> None:
     configure_wire(app)
     # Last, so that ProxyFix wraps everything; its hook still runs before the blueprints'.
     register_throttle(app)
+    read_chunked_bodies(app)  # outermost: every route, Socket.IO's too, sees whole bodies
