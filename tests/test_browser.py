@@ -31,7 +31,7 @@ from runsheet.services.tokens import Actor
 from tests.conftest import SECRET
 from tests.live_server import LiveServer, serve
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -33,6 +33,8 @@ from tests.conftest import open_store
 from tests.live_server import Crowd, SocketUser, point_of
 from tests.processes import Processes, Service, eventually, newest, reconnecting
 
+pytestmark = pytest.mark.slow  # every test here runs `runsheet serve` as a subprocess
+
 GRACE_SECONDS = 1
 RECONNECT_WITHIN = 10  # seconds after the server is back, for every client to show it
 VIEWERS = 10
@@ -142,7 +144,7 @@ def items_gone_live(timeline: dict[str, Any]) -> list[str]:
     return [span["item_id"] for span in timeline["spans"]]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request, tmp_path) -> str:
     """Return a fresh database: a SQLite file, or a database of its own on PostgreSQL."""
     if request.param == "sqlite":

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
 from tests.live_server import everyone_follows_the_ceremony, point_of
+
+pytestmark = pytest.mark.slow  # every test here runs `runsheet serve` as a subprocess
 
 
 def test_the_eventlet_server_runs_the_ceremony_live_for_every_point_and_viewer(served, crowd):

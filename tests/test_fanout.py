@@ -62,6 +62,7 @@ def move_the_mc(served, times: int, threads: int = 4) -> list[int]:
         return list(pool.map(go, range(1, times + 1)))
 
 
+@pytest.mark.slow
 def test_a_burst_of_changes_reaches_every_client_complete_and_in_order(served, crowd):
     users = crowd.connect_all([crowd.user(name=f"viewer-{n}") for n in range(30)])
     users += [crowd.point(point_id) for point_id in served.point_ids()]
@@ -103,6 +104,7 @@ class StalledReader:
         self.sock.close()
 
 
+@pytest.mark.slow
 def test_a_client_that_stops_reading_holds_up_nobody(served, crowd):
     stalled = [StalledReader(served.url) for _ in range(3)]
     try:
@@ -142,6 +144,7 @@ def _read(sock: socket.socket, size: int) -> bytes:
     return data
 
 
+@pytest.mark.slow
 def test_a_connection_that_negotiated_compression_gets_compressed_states(tmp_path):
     for served in serve_command(tmp_path, RUNSHEET_WEBSOCKET_COMPRESSION="on"):
         parts = urlsplit(served.url)

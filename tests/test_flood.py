@@ -25,6 +25,8 @@ from runsheet.transports.sockets import DEFAULTS
 from tests.live_server import SocketUser
 from tests.processes import Processes, Service
 
+pytestmark = pytest.mark.slow  # `runsheet serve` and the flooder run as subprocesses
+
 ADVANCES = 12  # in calm, and again while the flood goes on
 BURST_ADVANCES = 2  # while the flooder's first burst is being served
 SPACING = 0.35  # seconds between two advances

@@ -25,7 +25,7 @@ from tests.conftest import REDIS_URL
 from tests.live_server import Crowd, SocketUser, point_of
 from tests.processes import Processes, Service, close_clients, eventually, newest
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 GRACE_SECONDS = 1  # presence grace period of the processes
 WITHIN = 5  # seconds a change may take to reach every client, with a healthy queue

@@ -27,6 +27,8 @@ from runsheet.transports.sockets import DEFAULTS
 from tests.live_server import SocketUser
 from tests.processes import Processes, Service, close_clients
 
+pytestmark = pytest.mark.slow  # hypothesis runs against `runsheet serve` in a subprocess
+
 EXAMPLES = 200  # over the three roles; the MC's pace makes it some 20 seconds
 EVENTS_PER_CONNECTION = 15  # below the burst the rate limiter allows one connection
 ACK_TIMEOUT = 10
