@@ -6,9 +6,8 @@ Redis listens, so every publish fails, as while Redis restarts.
 
 from __future__ import annotations
 
-import time
-
 import pytest
+import redis
 import socketio
 
 from runsheet.transports.queue import RedisQueue, StateMark, channel_for, is_redis_url, mark_of
@@ -89,9 +88,17 @@ def test_a_room_of_greeted_clients_counts_from_its_first_greeting(queue):
     assert "mc" not in catch_up(queue, StateMark("le-khai-mac", 9))
 
 
-def test_a_publish_to_an_absent_redis_fails_fast_and_then_waits_a_moment(queue):
-    started = time.monotonic()
+def test_a_publish_to_an_absent_redis_fails_fast_and_then_waits_a_moment(queue, monkeypatch):
+    attempts: list[str] = []
+    publish = redis.Redis.publish
+
+    def counted(client, channel, message):  # noqa: ANN001, ANN202
+        attempts.append(channel)
+        return publish(client, channel, message)
+
+    monkeypatch.setattr(redis.Redis, "publish", counted)
     for _ in range(20):
         queue.server.emit("state", state(5), to="public")
-    assert time.monotonic() - started < 2  # one refused attempt, not twenty
+    # One refused publish (tried again once, as for a connection Redis dropped), not twenty.
+    assert 1 <= len(attempts) <= 2, attempts
     assert queue._sent["public"] == StateMark("le-khai-mac", 5)  # local clients got it
