@@ -63,6 +63,7 @@ def departures_handled(watcher, control) -> None:  # noqa: ANN001
 # -- many clients ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # sixty-four clients: seconds of waiting
 def test_thirteen_points_and_fifty_viewers_see_every_check_in_and_every_advance_in_order(
     server, crowd
 ):
@@ -135,6 +136,7 @@ def test_a_point_cannot_advance_or_act_for_another_point(server, crowd):
     assert ward.check_in()["ok"]  # its own check-in is fine
 
 
+@pytest.mark.slow  # a refused connection: seconds of waiting
 def test_an_unknown_token_is_refused_at_connect(server, crowd):
     refusal = crowd.user({"token": "not-a-token-anyone-holds"}).connect_refused()
 
@@ -142,6 +144,7 @@ def test_an_unknown_token_is_refused_at_connect(server, crowd):
     assert refusal["message"] == refusal["data"]["error"]
 
 
+@pytest.mark.slow  # refused connections: seconds of waiting
 def test_pages_are_identified_by_their_cookie_and_refused_without_it(server, crowd):
     tokens = server.tokens
     cookies = f"runsheet_mc={tokens['mc']}; runsheet_point_thoi-an={tokens['thoi-an']}"
@@ -194,6 +197,7 @@ def test_the_token_is_checked_again_on_every_event(server, crowd):
 # -- presence --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # grace periods: seconds of waiting
 def test_a_point_turns_offline_after_the_grace_period_and_online_again_on_reconnect(server, crowd):
     mc, ward = crowd.mc(), crowd.point("thoi-an")
     mc.wait_for(online("thoi-an"))
@@ -226,6 +230,7 @@ def test_a_point_whose_page_reloads_within_the_grace_period_never_shows_offline(
     assert point_of(mc.state, "thoi-an")["online"]
 
 
+@pytest.mark.slow  # grace periods: seconds of waiting
 def test_a_point_stays_online_while_one_of_its_two_pages_is_connected(server, crowd):
     mc, first, second = crowd.mc(), crowd.point("thoi-an"), crowd.point("thoi-an")
     control = crowd.point("hiep-thanh")
@@ -240,6 +245,7 @@ def test_a_point_stays_online_while_one_of_its_two_pages_is_connected(server, cr
     mc.wait_for(offline("thoi-an"))
 
 
+@pytest.mark.slow  # a closing handshake: seconds of waiting
 def test_a_reconnecting_client_gets_the_full_state_at_once(server, crowd):
     mc, viewer = crowd.mc(), crowd.viewer()
     mc.advance()
