@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite: installs what the tests need first (test extras, Debian's
-# Chromium for the browser tests, ical.js for the calendar tests), then runs pytest.
+# Chromium for the browser tests, ical.js for the calendar tests), then runs pytest with
+# the arguments given, listing the 20 slowest tests. `scripts/test.sh -m "not slow"` is the
+# quick tier: no served processes, browsers or long property runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,4 +20,4 @@ if [ -f tests/js/package.json ]; then
   npm ci --silent --no-audit --no-fund --prefix tests/js
 fi
 
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest --durations=20 "$@"

@@ -10,7 +10,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import icalendar
@@ -63,10 +63,10 @@ def with_contacts(plan: Plan, organizer_email: str | None = "gddt@quan12.example
     return replace(plan, event=replace(plan.event, organizer_email=organizer_email), points=points)
 
 
-def reload(app, plan: Plan) -> None:  # noqa: ANN001
-    """Install ``plan`` over the app's event, as ``runsheet load`` does."""
+def reload(app, plan: Plan, now: datetime | None = None) -> None:  # noqa: ANN001
+    """Install ``plan`` over the app's event, as ``runsheet load`` does (at ``now``)."""
     svc = app.extensions["runsheet"]
-    install_plan(svc.store, plan, svc.secret_key, utc_now())
+    install_plan(svc.store, plan, svc.secret_key, now or utc_now())
 
 
 def fetch_all(client) -> dict[str, bytes]:  # noqa: ANN001

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -234,9 +233,10 @@ def test_dtstamp_is_when_the_component_last_changed_and_moves_with_its_text(app,
     recorded = ensure_recorded(svc.store, current.event_id, current.plan, utc_now())
     [event] = vevents(client.get("/calendar/ceremony.ics").data)
     assert event.DTSTAMP == recorded["ceremony"].revised_at.replace(microsecond=0)
-    time.sleep(1.1)  # DTSTAMP has whole seconds
+    a_second_later = recorded["ceremony"].revised_at + timedelta(seconds=1)  # whole seconds
     plan = default_plan()
-    reload(app, replace(plan, event=replace(plan.event, description="Mô tả đã sửa.")))
+    described = replace(plan, event=replace(plan.event, description="Mô tả đã sửa."))
+    reload(app, described, now=a_second_later)
     [changed] = vevents(client.get("/calendar/ceremony.ics").data)
     assert changed.DTSTAMP > event.DTSTAMP
     assert changed["LAST-MODIFIED"].dt == changed.DTSTAMP

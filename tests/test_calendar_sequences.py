@@ -21,7 +21,7 @@ from .conftest import SECRET, open_store
 T0 = datetime(2021, 9, 20, 3, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
     """Return a store on a fresh SQLite database, then on the real PostgreSQL."""
     if request.param == "sqlite":

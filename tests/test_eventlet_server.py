@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
 from tests.live_server import everyone_follows_the_ceremony, point_of
+
+pytestmark = pytest.mark.slow  # every test here runs `runsheet serve` as a subprocess
 
 
 def test_the_eventlet_server_runs_the_ceremony_live_for_every_point_and_viewer(served, crowd):
@@ -16,7 +19,7 @@ def test_the_eventlet_server_runs_the_ceremony_live_for_every_point_and_viewer(s
     # A point's page leaves: the point turns offline after the grace period, check-in kept.
     left_at = time.monotonic()
     ward.disconnect()
-    state = mc.wait_for(lambda s: not point_of(s, "thoi-an")["online"], timeout=5)
+    state = mc.wait_for(lambda s: not point_of(s, "thoi-an")["online"])
     assert mc.received_at[-1] - left_at >= 0.9
     assert point_of(state, "thoi-an")["checked_in_at"] is not None
 

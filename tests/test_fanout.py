@@ -69,6 +69,7 @@ def move_the_mc(served, times: int, threads: int = 4) -> list[int]:
         return list(pool.map(go, range(1, times + 1)))
 
 
+@pytest.mark.slow
 def test_a_burst_of_changes_reaches_every_client_complete_and_in_order(served, crowd):
     users = crowd.connect_all([crowd.user(name=f"viewer-{n}") for n in range(30)])
     users += [crowd.point(point_id) for point_id in served.point_ids()]
@@ -110,6 +111,7 @@ class StalledReader:
         self.sock.close()
 
 
+@pytest.mark.slow
 def test_a_client_that_stops_reading_holds_up_nobody(served, crowd):
     stalled = [StalledReader(served.url) for _ in range(3)]
     try:
@@ -118,7 +120,7 @@ def test_a_client_that_stops_reading_holds_up_nobody(served, crowd):
         started = time.monotonic()
         versions = move_the_mc(served, 300, threads=6)
         took = time.monotonic() - started
-        state = watcher.wait_for_version(max(versions), timeout=5)
+        state = watcher.wait_for_version(max(versions))
         assert state["version"] == max(versions)
         assert watcher.versions == sorted(set(watcher.versions))
         # Each change reached the watcher promptly, however far behind the stalled ones are.
@@ -149,6 +151,7 @@ def _read(sock: socket.socket, size: int) -> bytes:
     return data
 
 
+@pytest.mark.slow
 def test_a_connection_that_negotiated_compression_gets_compressed_states(tmp_path):
     for served in serve_command(tmp_path, RUNSHEET_WEBSOCKET_COMPRESSION="on"):
         parts = urlsplit(served.url)

@@ -20,19 +20,15 @@ import pytest
 import redis
 import requests
 
-from runsheet.transports.sockets.queue import (
-    LONGEST_QUIET_SECONDS,
-    PUBLISH_TIMEOUT_SECONDS,
-    channel_for,
-)
+from runsheet.transports.sockets.queue import LONGEST_QUIET_SECONDS, channel_for
 from tests.conftest import REDIS_URL
-from tests.live_server import Crowd, SocketUser, point_of
+from tests.live_server import WAIT_SECONDS, Crowd, SocketUser, point_of
 from tests.processes import Processes, Service, close_clients, eventually, newest
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 GRACE_SECONDS = 1  # presence grace period of the processes
-WITHIN = 5  # seconds a change may take to reach every client, with a healthy queue
+WITHIN = WAIT_SECONDS  # seconds a change may take to reach every client (generous: busy machines)
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +98,47 @@ def sees(user: SocketUser, condition, timeout: float = WITHIN) -> dict:  # noqa:
     return eventually(lambda: condition(newest(user)) and newest(user), timeout, f"{user}")
 
 
-def quiet(service: Service) -> int:
-    """Wait until the state stops changing (pages of earlier tests going offline); return it."""
-    version, since = service.version(), time.monotonic()
-    while time.monotonic() - since < 2 * GRACE_SECONDS + 0.5:
-        time.sleep(0.1)
-        if (now := service.version()) != version:
-            version, since = now, time.monotonic()
-    return version
+def online_points(state: dict) -> set[str]:
+    """Return the points a state shows online."""
+    return {point["id"] for point in state["points"] if point["online"]}
+
+
+def settled(service: Service, open_pages: set[str]) -> int:
+    """Wait until only the points with a page open show online; return the version then.
+
+    Pages of earlier tests go offline after the grace period; a page turns its point online
+    as it connects. So once exactly ``open_pages`` show online, no change is pending.
+    """
+
+    def only_open_pages_online() -> int | None:
+        state = service.state()
+        return state["version"] if online_points(state) == open_pages else None
+
+    return eventually(only_open_pages_online, what=f"only {sorted(open_pages)} online")
+
+
+def moves_back_to_back(service: Service, times: int = 3) -> list[int]:
+    """Move the run-sheet ``times`` times in a row (between two items); return the versions."""
+    item, versions = service.state()["current_item_id"], []
+    for _ in range(times):
+        item = "dien-van-khai-mac" if item == "tuyen-bo-ly-do" else "tuyen-bo-ly-do"
+        response = service.post(f"/goto/{item}")
+        assert response.status_code == 200, response.text
+        versions.append(response.json()["version"])
+    return versions
+
+
+def every_version(users: list[SocketUser], versions: list[int]) -> None:
+    """Wait until each of ``users`` has received every one of ``versions``, not just the last.
+
+    The heartbeat's catch-up sends a room only the newest state, and only one that stayed
+    the newest for a whole beat; so states made back to back that all arrive came through
+    the message queue.
+    """
+    for user in users:
+        sees(user, at_least(versions[-1]))
+        received = {state["version"] for state in user.states}
+        assert set(versions) <= received, (user, versions, sorted(received))
 
 
 def at_least(version: int):  # noqa: ANN201
@@ -123,7 +152,8 @@ def test_an_advance_on_one_process_reaches_the_clients_of_both(pair, clients):
     everyone = [mc, on_a.point("thoi-an"), on_b.point("hiep-thanh")]
     everyone += on_a.connect_all(on_a.user(name=f"viewer a{n}") for n in range(5))
     everyone += on_b.connect_all(on_b.user(name=f"viewer b{n}") for n in range(5))
-    start = quiet(a)
+    start = settled(a, {"thoi-an", "hiep-thanh"})
+    sees(mc, at_least(start))
 
     # Over the MC's socket on A, then over HTTP on B: both reach everyone.
     versions = []
@@ -167,15 +197,19 @@ def test_a_check_in_on_one_process_shows_on_the_mc_console_of_the_other(pair, cl
 def test_presence_is_per_point_across_processes(pair, clients):
     a, b = pair
     console = mc_page(clients(a))
-    point = "tan-chanh-hiep"
+    point, control = "tan-chanh-hiep", "thanh-loc"
     on_a, on_b = point_page(clients(a), point), point_page(clients(b), point)
-    sees(console, lambda s: point_of(s, point)["online"])
+    control_page = point_page(clients(a), control)
+    sees(console, lambda s: point_of(s, point)["online"] and point_of(s, control)["online"])
     assert on_a.check_in(by="Đỗ Văn F")["ok"]
 
-    # One page closes: the page on the other process keeps the point online.
+    # One page closes: the page on the other process keeps the point online. A control
+    # point's page on the same process closes after it; once the console shows the control
+    # offline, the first page's grace period has passed too (and several heartbeats).
     received = len(console.states)
     on_a.leave()
-    time.sleep(GRACE_SECONDS * 3)  # well past the grace period and several heartbeats
+    control_page.leave()
+    sees(console, lambda s: not point_of(s, control)["online"])
     assert all(point_of(s, point)["online"] for s in console.states[received:])
     assert point_of(b.state(), point)["online"]
 
@@ -193,7 +227,7 @@ def test_compare_and_set_holds_across_processes(pair, clients):
     a, b = pair
     viewer = clients(b).viewer()
     assert a.post("/goto/tuyen-bo-ly-do").status_code == 200
-    quiet(a)
+    settled(a, set())
     agenda = [item["id"] for item in a.state()["agenda"]]
 
     for round_ in range(4):
@@ -228,10 +262,10 @@ def test_compare_and_set_holds_across_processes(pair, clients):
 
 # -- Redis restarting in the middle of the ceremony ------------------------------------
 
-# A longer grace period here makes the heartbeat (a third of it) slow enough to tell the
-# queue's delivery (milliseconds) from the heartbeat's catch-up (at least one beat).
+# A longer grace period here makes the heartbeat (a third of it, two seconds) slow enough
+# that its catch-up, which sends only a state that stayed the newest for a whole beat,
+# cannot pass for the queue's delivery of changes made back to back.
 RESTART_GRACE_SECONDS = 6
-BEAT_SECONDS = RESTART_GRACE_SECONDS / 3
 
 
 @pytest.fixture
@@ -290,9 +324,9 @@ def test_a_redis_restart_loses_no_state_and_fan_out_resumes(processes, postgres_
     assert point_of(a.state(), "thoi-an")["checked_in_by"] == "Bùi Thị G"
 
     # Every screen gets the latest state even while Redis is down: each process catches
-    # its own clients up from the database within two heartbeats.
+    # its own clients up from the database (within two heartbeats; the bound is generous).
     for screen in screens:
-        state = sees(screen, at_least(latest["version"]), timeout=2 * BEAT_SECONDS + 3)
+        state = sees(screen, at_least(latest["version"]))
         assert state["current_item_id"] == "dien-van-khai-mac", screen
         assert point_of(state, "thoi-an")["checked_in_by"] == "Bùi Thị G", screen
 
@@ -300,22 +334,16 @@ def test_a_redis_restart_loses_no_state_and_fan_out_resumes(processes, postgres_
     advanced = a.post("/advance")
     assert advanced.status_code == 200, advanced.text
     for screen in screens:
-        sees(screen, at_least(advanced.json()["version"]), timeout=2 * BEAT_SECONDS + 3)
+        sees(screen, at_least(advanced.json()["version"]))
 
     # Redis comes back on the same port; both processes subscribe again by themselves.
     queue.start()
     eventually(lambda: subscribers(queue, channel) == 2, what="both processes subscribed again")
 
-    # Fan-out through the queue has resumed: a change on one process reaches the clients
-    # of the other well within one heartbeat, so not by the heartbeat's catch-up.
+    # Fan-out through the queue has resumed: changes made back to back on one process all
+    # reach the clients of the other, not just the last (which the catch-up would send).
     for service in (b, a):
-        sent_at = time.monotonic()
-        response = service.post("/advance", {"expected_version": service.version()})
-        assert response.status_code == 200, response.text
-        version = response.json()["version"]
-        for screen in screens:
-            sees(screen, at_least(version), timeout=BEAT_SECONDS * 0.7)
-        assert time.monotonic() - sent_at < BEAT_SECONDS
+        every_version(screens, moves_back_to_back(service))
     final = a.state()
     for screen in screens:
         assert newest(screen)["current_item_id"] == final["current_item_id"], screen
@@ -332,25 +360,23 @@ def test_a_hung_redis_holds_up_no_action_and_fan_out_resumes(processes, postgres
 
     queue.hang()  # accepts connections, answers nothing
     try:
-        # Each action answers within the publish timeout, though Redis never does.
+        # Each action answers (before the client gives up, after WAIT_SECONDS), though Redis
+        # never does; the publish that timed out is logged.
         for _ in range(3):
-            sent_at = time.monotonic()
             response = a.post("/advance")
             assert response.status_code == 200, response.text
-            assert time.monotonic() - sent_at < PUBLISH_TIMEOUT_SECONDS + 2
         latest = response.json()
+        eventually(lambda: "could not publish to the message queue" in a.log_text())
         # Every screen gets it: B's from the database, by B's heartbeat.
         for screen in screens:
-            sees(screen, at_least(latest["version"]), timeout=2 * BEAT_SECONDS + 3)
+            sees(screen, at_least(latest["version"]))
     finally:
         queue.wake()
 
-    # Once Redis answers again, a change on A reaches B's clients through the queue:
-    # sooner than B's heartbeat could catch them up (at least one beat).
+    # Once Redis answers again (A may still pause its publishing a while), changes made
+    # back to back on A all reach B's clients, not just the last: through the queue.
     def through_the_queue() -> bool:
-        response = a.post("/advance")
-        assert response.status_code == 200, response.text
-        sees(viewer_b, at_least(response.json()["version"]), timeout=BEAT_SECONDS / 2)
+        every_version([viewer_b], moves_back_to_back(a))
         return True
 
     eventually(through_the_queue, timeout=LONGEST_QUIET_SECONDS + 10, what="queue delivery")

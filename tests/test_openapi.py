@@ -382,6 +382,7 @@ def live_api(request, tmp_path_factory):
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow
 @schema.parametrize()
 def test_the_live_server_keeps_to_its_openapi_document(case, live_api):
     url, auth = live_api

@@ -251,6 +251,7 @@ def plans(draw) -> Plan:
     return Plan(event, points, agenda, tuple(activities), deadlines, tuple(draw(st.lists(TEXTS))))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
 def test_any_valid_plan_survives_both_round_trips(plan):
@@ -653,12 +654,14 @@ def parses_or_fails_cleanly(call, *args) -> None:
         assert err.problems and all(p.message for p in err.problems)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.text())
 def test_any_text_gives_a_plan_or_a_plan_error(text):
     parses_or_fails_cleanly(parse_plan, text)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.binary())
 def test_any_bytes_on_disk_give_a_plan_or_a_plan_error(tmp_path_factory, data):
@@ -667,6 +670,7 @@ def test_any_bytes_on_disk_give_a_plan_or_a_plan_error(tmp_path_factory, data):
     parses_or_fails_cleanly(load_plan_file, path)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     st.integers(0, len(VALID)),
@@ -686,12 +690,14 @@ JSONISH = st.recursive(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(JSONISH)
 def test_any_stored_value_gives_a_plan_or_a_plan_error(data):
     parses_or_fails_cleanly(plan_from_dict, data)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.data(), JSONISH)
 def test_a_plan_with_any_one_field_replaced_gives_a_plan_or_a_plan_error(data, value):

@@ -7,9 +7,8 @@ Redis listens, so every publish fails, as while Redis restarts.
 
 from __future__ import annotations
 
-import time
-
 import pytest
+import redis
 import socketio
 
 from runsheet.services.tokens import Actor
@@ -77,8 +76,16 @@ def test_a_change_this_process_broadcast_is_not_sent_again(broadcaster):
     assert broadcaster.server.emitted == sent
 
 
-def test_a_publish_to_an_absent_redis_fails_fast_and_then_waits_a_moment(queue):
-    started = time.monotonic()
+def test_a_publish_to_an_absent_redis_fails_fast_and_then_waits_a_moment(queue, monkeypatch):
+    attempts: list[str] = []
+    publish = redis.Redis.publish
+
+    def counted(client, channel, message):  # noqa: ANN001, ANN202
+        attempts.append(channel)
+        return publish(client, channel, message)
+
+    monkeypatch.setattr(redis.Redis, "publish", counted)
     for _ in range(20):
         queue.server.emit("state", {"version": 5}, to="public")
-    assert time.monotonic() - started < 2  # one refused attempt, not twenty
+    # One refused publish (tried again once, as for a connection Redis dropped), not twenty.
+    assert 1 <= len(attempts) <= 2, attempts

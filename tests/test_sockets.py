@@ -49,9 +49,22 @@ def offline(point_id: str):  # noqa: ANN201
     return lambda state: not point_of(state, point_id)["online"]
 
 
+def departures_handled(watcher, control) -> None:  # noqa: ANN001
+    """Close ``control``'s page and wait until ``watcher`` sees that point go offline.
+
+    Its grace period started after every page that left before it; once it has run out and
+    been acted on, so have theirs: a positive signal in place of sleeping past the period.
+    """
+    point_id = control.name
+    watcher.wait_for(online(point_id))
+    control.leave()
+    watcher.wait_for(offline(point_id))
+
+
 # -- many clients ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # sixty-four clients: seconds of waiting
 def test_thirteen_points_and_fifty_viewers_see_every_check_in_and_every_advance_in_order(
     server, crowd
 ):
@@ -124,6 +137,7 @@ def test_a_point_cannot_advance_or_act_for_another_point(server, crowd):
     assert ward.check_in()["ok"]  # its own check-in is fine
 
 
+@pytest.mark.slow  # a refused connection: seconds of waiting
 def test_an_unknown_token_is_refused_at_connect(server, crowd):
     refusal = crowd.user({"token": "not-a-token-anyone-holds"}).connect_refused()
 
@@ -131,6 +145,7 @@ def test_an_unknown_token_is_refused_at_connect(server, crowd):
     assert refusal["message"] == refusal["data"]["error"]
 
 
+@pytest.mark.slow  # refused connections: seconds of waiting
 def test_pages_are_identified_by_their_cookie_and_refused_without_it(server, crowd):
     tokens = server.tokens
     cookies = f"runsheet_mc={tokens['mc']}; runsheet_point_thoi-an={tokens['thoi-an']}"
@@ -183,6 +198,7 @@ def test_the_token_is_checked_again_on_every_event(server, crowd):
 # -- presence --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # grace periods: seconds of waiting
 def test_a_point_turns_offline_after_the_grace_period_and_online_again_on_reconnect(server, crowd):
     mc, ward = crowd.mc(), crowd.point("thoi-an")
     mc.wait_for(online("thoi-an"))
@@ -190,10 +206,10 @@ def test_a_point_turns_offline_after_the_grace_period_and_online_again_on_reconn
 
     left_at = time.monotonic()
     ward.disconnect()
-    state = mc.wait_for(offline("thoi-an"), timeout=5)
+    state = mc.wait_for(offline("thoi-an"))
     waited = mc.received_at[-1] - left_at
 
-    assert 0.9 <= waited <= 2.5  # the grace period is one second
+    assert waited >= 0.9  # not before the grace period (one second) has passed
     assert point_of(state, "thoi-an")["checked_in_by"] == "Lê Văn C"  # nothing lost
 
     back = crowd.point("thoi-an")
@@ -203,30 +219,34 @@ def test_a_point_turns_offline_after_the_grace_period_and_online_again_on_reconn
 
 
 def test_a_point_whose_page_reloads_within_the_grace_period_never_shows_offline(server, crowd):
-    mc, ward = crowd.mc(), crowd.point("thoi-an")
+    mc, ward, control = crowd.mc(), crowd.point("thoi-an"), crowd.point("hiep-thanh")
     mc.wait_for(online("thoi-an"))
     seen_before = len(mc.states)
 
     ward.leave()
     crowd.point("thoi-an")
-    time.sleep(2.5)  # well past the grace period
+    departures_handled(mc, control)  # the grace period of the reload is over too
 
     assert all(point_of(s, "thoi-an")["online"] for s in mc.states[seen_before:])
     assert point_of(mc.state, "thoi-an")["online"]
 
 
+@pytest.mark.slow  # grace periods: seconds of waiting
 def test_a_point_stays_online_while_one_of_its_two_pages_is_connected(server, crowd):
     mc, first, second = crowd.mc(), crowd.point("thoi-an"), crowd.point("thoi-an")
+    control = crowd.point("hiep-thanh")
     mc.wait_for(online("thoi-an"))
+    seen_before = len(mc.states)
 
     first.leave()
-    time.sleep(2.0)
-    assert point_of(mc.state, "thoi-an")["online"]
+    departures_handled(mc, control)  # the first page's grace period is over too
+    assert all(point_of(s, "thoi-an")["online"] for s in mc.states[seen_before:])
 
     second.disconnect()
-    mc.wait_for(offline("thoi-an"), timeout=5)
+    mc.wait_for(offline("thoi-an"))
 
 
+@pytest.mark.slow  # a closing handshake: seconds of waiting
 def test_a_reconnecting_client_gets_the_full_state_at_once(server, crowd):
     mc, viewer = crowd.mc(), crowd.viewer()
     mc.advance()
@@ -267,7 +287,7 @@ def test_a_change_made_through_the_service_reaches_socket_clients(server, crowd)
 
     server.services.ceremony.perform(Actor("mc"), "goto", {"item_id": AGENDA[4]})
 
-    assert viewer.wait_for(lambda s: s["current_item_id"] == AGENDA[4], timeout=3)
+    assert viewer.wait_for(lambda s: s["current_item_id"] == AGENDA[4])
 
 
 def test_a_change_committed_by_another_process_reaches_socket_clients(server, crowd, database_url):
@@ -277,7 +297,7 @@ def test_a_change_committed_by_another_process_reaches_socket_clients(server, cr
 
     current = elsewhere.perform(Actor("mc"), "goto", {"item_id": AGENDA[5]})
 
-    state = viewer.wait_for_version(current.version, timeout=3)
+    state = viewer.wait_for_version(current.version)
     assert state["current_item_id"] == AGENDA[5]
 
 

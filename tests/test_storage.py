@@ -22,7 +22,7 @@ from .conftest import SECRET, make_app, open_store
 MC = Actor("mc")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def any_database_url(request, tmp_path):
     """Return a fresh database URL on SQLite, then on the real PostgreSQL."""
     if request.param == "sqlite":

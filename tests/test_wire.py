@@ -60,6 +60,7 @@ def test_compression_is_negotiated_when_the_setting_turns_it_on(database_url):
         assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
 
 
+@pytest.mark.slow
 def test_the_eventlet_server_declines_compression_too(tmp_path):
     for served in serve_command(tmp_path):
         status, headers = upgrade(served.url)
