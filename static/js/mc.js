@@ -430,6 +430,7 @@ function renderBoard(state) {
         ].filter(Boolean).join(" · ")
         : "";
       setText(slot(tile, "detail"), detail);
+      slot(tile, "detail").title = detail;
       show(slot(tile, "detail"), Boolean(detail));
       setText(slot(tile, "presence"), point.online ? t("board.online")
         : point.last_seen_at ? t("board.last_seen", { time: fmt.time(point.last_seen_at) })
