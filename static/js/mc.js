@@ -204,6 +204,10 @@ function renderTimers() {
   setData(el.timer, "blink", countdown.blink ? "yes" : "no");
   setData(el.timer, "kind", countdown.kind);
   setText(el.remaining, countdown.kind === "none" ? "–" : countdown.text);
+  // Nothing to count (finished, or a start days away): no empty dashes, only the totals.
+  show(el.remaining.closest(".timer-main"), countdown.kind !== "none");
+  show(el.elapsed.closest(".timer-sub"), timing.elapsed !== null);
+  show(el.bar.parentElement, timing.elapsed !== null);
   setText(el.remainingNote, countdown.kind === "start" ? t("countdown.to_start")
     : countdown.held ? t("countdown.on_hold")
       : countdown.kind === "item" ? t(countdown.remaining > 0 ? "countdown.left" : "countdown.over") : "");
