@@ -448,6 +448,26 @@ def test_a_point_page_reports_its_link_and_the_mc_board_shows_it(windows, server
     expect(tile(mc, "thoi-an")).to_have_attribute("data-link", "good")
 
 
+def test_the_public_page_marks_skipped_items_and_shows_projected_times(windows, server):
+    tabs = windows(server, PHONE)
+    mc = tabs.mc()
+    public = tabs.public()
+    mc.bring_to_front()
+
+    mc.locator("#runsheet [data-key='phat-bieu-don-vi-cung-ung'] [data-slot='jump']").click()
+    mc.locator("#confirm-ok").click()
+
+    skipped = public.locator("#programme [data-key='tuyen-bo-ly-do']")
+    expect(skipped).to_have_attribute("data-status", "skipped")
+    expect(skipped.locator("[data-slot='badge']")).to_have_text(VI["status.skipped"])
+    expect(mc.locator("#runsheet [data-key='dien-van-khai-mac']")).to_have_attribute(
+        "data-status", "skipped"
+    )
+    # Today is not the plan's day: every item still to come starts far from its plan.
+    coming = public.locator("#programme [data-key='ket-thuc'] [data-slot='projected']")
+    expect(coming).to_have_text(re.compile(VI["agenda.projected"].replace("{time}", r"\d\d:\d\d")))
+
+
 # -- accessibility --------------------------------------------------------------------------------
 
 
