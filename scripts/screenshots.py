@@ -1,10 +1,13 @@
 """Regenerate the pages' screenshots in docs/screenshots/.
 
 Starts runsheet on a fresh database in a temporary folder, plays the default ceremony up
-to its third item (check-ins, a problem, a message, a roll call) on a clock set to the
-ceremony's morning, and photographs each page in Debian's Chromium: the public page, the
-MC console and a connection point's page at phone (390x844) and desktop (1366x768) width,
-and the stage display at 1920x1080 before the start and while an item is live.
+to its third item (check-ins, link reports, a problem, a message, a roll call) on a clock
+set to the ceremony's morning, and photographs each page in Debian's Chromium: the public
+page, the MC console and a connection point's page at phone (390x844) and desktop
+(1366x768) width, and the stage display at 1920x1080 before the start, while an item is
+live, as the speaker's timer view, in its warning time, in overtime with a message from
+the MC, and on the break screen. The fourth item is delivered from Thới An's point (the
+ward's learner speaks from there), so Thới An is on standby while the third is live.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--chromium PATH]
 """
@@ -12,6 +15,7 @@ and the stage display at 1920x1080 before the start and while an item is live.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import threading
 import time
@@ -27,7 +31,8 @@ from playwright.sync_api import Browser, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from runsheet import create_app
-from runsheet.services.plans import role_links
+from runsheet.plans import default_plan
+from runsheet.services.plans import install_plan, role_links
 from runsheet.services.tokens import Actor
 from runsheet.transports.sockets import stop_sockets
 
@@ -112,6 +117,32 @@ def at(clock: MorningClock, hhmm: str) -> None:
     clock.set(datetime(2021, 10, 1, hours - 7, minutes, tzinfo=UTC))
 
 
+def live_item_moment(app: Any, seconds_left: float) -> datetime:
+    """Return the moment at which the live item has ``seconds_left`` (negative: over)."""
+    state = app.test_client().get("/api/v1/state").get_json()
+    timing = state["timing"]
+    now = datetime.fromisoformat(state["server_time"])
+    return now + timedelta(seconds=timing["item_remaining_seconds"] - seconds_left)
+
+
+def ward_speaks_fourth(app: Any, clock: MorningClock) -> None:
+    """Have the fourth item (the learner's speech) delivered from Thới An's point."""
+    plan = default_plan()
+    agenda = list(plan.agenda)
+    agenda[3] = dataclasses.replace(agenda[3], point_id="thoi-an")
+    svc = app.extensions["runsheet"]
+    install_plan(
+        svc.store, dataclasses.replace(plan, agenda=tuple(agenda)), svc.secret_key, clock()
+    )
+
+
+def report_links(app: Any, point_ids: list[str]) -> None:
+    """Report each open page's round trip, as it does every 10 s; Tân Thới Nhất's is slow."""
+    for index, point_id in enumerate(point_ids):
+        rtt = 420 if point_id == "tan-thoi-nhat" else 38 + 7 * index
+        act(app, Actor("point", point_id), "link", {"rtt_ms": rtt, "clock_offset_ms": 4})
+
+
 def act(app: Any, actor: Actor, name: str, payload: dict | None = None) -> None:
     """Perform an action through the services, as a socket or API call would."""
     app.extensions["runsheet"].ceremony.perform(actor, name, payload or {})
@@ -167,6 +198,7 @@ def main() -> None:
     clock = MorningClock(MORNING)
 
     with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp), clock) as app:
+        ward_speaks_fourth(app, clock)
         svc = app.extensions["runsheet"]
         plan = svc.ceremony.current().plan
         links = role_links(svc.store, plan, svc.secret_key, svc.base_url)
@@ -236,6 +268,7 @@ def main() -> None:
             act(app, mc, "roll_call", {"seconds": 300})
             for point_id in online[:6]:
                 act(app, Actor("point", point_id), "roll_call", {})
+            report_links(app, online)
 
             shoot(browser, links.public, args.out / "public-phone.png", PHONE)
             shoot(browser, links.public, args.out / "public-desktop.png", DESKTOP)
@@ -244,6 +277,20 @@ def main() -> None:
             shoot(browser, links.points["thoi-an"], args.out / "point-phone.png", PHONE)
             shoot(browser, links.points["thoi-an"], args.out / "point-desktop.png", DESKTOP)
             shoot(browser, links.stage, args.out / "stage.png", PROJECTOR, False, 3500)
+            timer = f"{links.stage}?view=timer"
+            shoot(browser, timer, args.out / "stage-timer.png", PROJECTOR, False, 3500)
+
+            clock.set(live_item_moment(app, 95))  # in the last two minutes: the warning
+            act(app, mc, "stage", {"message": "Còn 1 phút"})
+            shoot(browser, links.stage, args.out / "stage-warning.png", PROJECTOR, False, 3500)
+            clock.set(live_item_moment(app, -70))
+            act(app, mc, "stage", {"message": "Xin kết thúc", "blink": False})
+            shoot(browser, links.stage, args.out / "stage-overtime.png", PROJECTOR, False, 3500)
+            shoot(browser, timer, args.out / "stage-timer-overtime.png", PROJECTOR, False, 3500)
+            report_links(app, online)
+            shoot(browser, links.mc, args.out / "mc-overtime-desktop.png", DESKTOP, False)
+            act(app, mc, "stage", {"message": None, "screen": "break"})
+            shoot(browser, links.stage, args.out / "stage-break.png", PROJECTOR, False, 3500)
             browser.close()
         # Each close takes the dev server a moment: close them side by side.
         with ThreadPoolExecutor(max_workers=len(clients)) as pool:

@@ -128,7 +128,9 @@ def stage_page():  # noqa: ANN201
     if _needs_cleaning():
         return _clean_redirect()
     current = _current()
-    return _render("stage.html", "stage", current, PUBLIC)
+    # ?view=timer: the speaker's confidence monitor (the countdown alone).
+    view = "timer" if request.args.get("view") == "timer" else "full"
+    return _render("stage.html", "stage", current, PUBLIC, view=view)
 
 
 @bp.get("/mc")
@@ -205,11 +207,13 @@ def _render(
     actor: Actor,
     point_id: str | None = None,
     calendar: dict[str, str] | None = None,
+    view: str | None = None,
 ) -> Response:
     plan = current.plan
     point = plan.point(point_id) if point_id else None
     data = {
         "page": page,
+        "view": view,
         "pointId": point_id,
         "lang": g.lang,
         "messages": catalog(g.lang),
@@ -223,6 +227,7 @@ def _render(
         point=point,
         calendar=calendar,
         page_data=data,
+        view=view,
         starts=_long_datetime(plan.event.starts_at, plan, g.lang),
         **_template_helpers(),
     )
@@ -246,7 +251,12 @@ def _template_helpers() -> dict[str, Any]:
         rest = {k: v for k, v in request.args.items() if k not in ("token", "lang")}
         return url_for(request.endpoint, **(request.view_args or {}), **rest, lang=code)
 
-    return {"t": t, "lang": lang, "languages": LANGUAGES, "lang_url": lang_url}
+    def t_all(key: str) -> list[tuple[str, str]]:
+        """Return (language, text) for every language, the page's own first."""
+        order = [lang, *(code for code in LANGUAGES if code != lang)]
+        return [(code, translate(code, key)) for code in order]
+
+    return {"t": t, "t_all": t_all, "lang": lang, "languages": LANGUAGES, "lang_url": lang_url}
 
 
 def _long_datetime(moment: datetime, plan: Plan, lang: str) -> str:

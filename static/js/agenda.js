@@ -29,8 +29,7 @@ export function timingAt(state, nowMs) {
   const plannedEnd = Date.parse(timing.planned_end);
   const live = liveItem(state);
   if (state.phase === "live" && live && live.started_at) {
-    const elapsed = (nowMs - Date.parse(live.started_at)) / 1000;
-    const planned = timing.item_planned_seconds ?? live.planned_minutes * 60;
+    const { elapsed, planned } = itemClock(state, nowMs);
     const elapsedThen = timing.item_elapsed_seconds ?? elapsed;
     const extra = Math.max(0, elapsed - planned) - Math.max(0, elapsedThen - planned);
     return {
@@ -62,4 +61,52 @@ export function timingAt(state, nowMs) {
     projectedEnd,
     plannedEnd,
   };
+}
+
+/**
+ * Return the live item's clock at server time nowMs: seconds elapsed (time on hold not
+ * counted), planned (with extensions), remaining (negative when over), the warning
+ * threshold, and whether it is on hold. Null when no item is live.
+ */
+export function itemClock(state, nowMs) {
+  const live = liveItem(state);
+  const timing = state.timing;
+  if (state.phase !== "live" || !live || !live.started_at) return null;
+  const planned = timing.item_planned_seconds ?? live.planned_minutes * 60;
+  const held = Boolean(state.hold);
+  let elapsed;
+  if (timing.item_elapsed_seconds == null) elapsed = (nowMs - Date.parse(live.started_at)) / 1000;
+  else {
+    // The server measured at computed_at; on hold the clock stands still since then.
+    const since = held ? 0 : (nowMs - Date.parse(timing.computed_at)) / 1000;
+    elapsed = timing.item_elapsed_seconds + Math.max(0, since);
+  }
+  elapsed = Math.max(0, elapsed);
+  return {
+    elapsed,
+    planned,
+    remaining: planned - elapsed,
+    warn: timing.item_warn_seconds ?? 120,
+    held,
+  };
+}
+
+/** Return the point an item is delivered from, or null. */
+export function pointOf(state, pointId) {
+  return state.points.find((p) => p.id === pointId) || null;
+}
+
+/** Return whether an item's projected start differs from its planned one by a minute or more. */
+export function projectedDiffers(item) {
+  if (!item.projected_start || item.status !== "pending") return false;
+  return Math.abs(Date.parse(item.projected_start) - Date.parse(item.planned_start)) >= 60_000;
+}
+
+/**
+ * Return the remote point (a ward, not a room at the central site, where the MC is) that
+ * delivers an item, or null: only such a point gets standby cues.
+ */
+export function remotePointOf(state, item) {
+  const point = item && item.point_id ? pointOf(state, item.point_id) : null;
+  return point && point.kind !== "room" ? point : null;
 }

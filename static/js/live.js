@@ -18,9 +18,10 @@ export class Live {
    * page: "mc" | "point" | "public"; onState(state) renders; onStatus(status) with
    * status "connecting" | "online" | "offline" | "refused".
    */
-  constructor({ page, pointId = null, initialState, onState, onStatus }) {
+  constructor({ page, pointId = null, consoleName = null, initialState, onState, onStatus }) {
     this.page = page;
     this.pointId = pointId;
+    this.consoleName = consoleName; // the MC console's own name, shown to other consoles
     this.onState = onState;
     this.onStatus = onStatus;
     this.clock = new ServerClock();
@@ -39,7 +40,7 @@ export class Live {
   /** Open the Socket.IO connection. */
   connect() {
     const auth =
-      this.page === "mc" ? { page: "mc" }
+      this.page === "mc" ? { page: "mc", ...(this.consoleName ? { console: this.consoleName } : {}) }
       : this.page === "point" ? { page: "point", point_id: this.pointId }
       : { page: "public" };
     const socket = window.io({
@@ -115,12 +116,40 @@ export class Live {
       });
     });
   }
+
+  /**
+   * Measure the round trip to the server over the socket with the `clock` event; resolve
+   * {rtt_ms, clock_offset_ms} (offset: the server's clock minus ours), or null.
+   */
+  measureLink() {
+    return new Promise((resolve) => {
+      const socket = this.socket;
+      if (!socket || !socket.connected) {
+        resolve(null);
+        return;
+      }
+      const sentAt = localNow();
+      socket.timeout(ACK_TIMEOUT_MS).emit("clock", {}, (error, answer) => {
+        const receivedAt = localNow();
+        if (error || !answer || !answer.ok || !answer.server_time) {
+          resolve(null);
+          return;
+        }
+        this.clock.sample(answer.server_time, sentAt, receivedAt);
+        const server = Date.parse(answer.server_time);
+        resolve({
+          rtt_ms: Math.max(0, Math.round(receivedAt - sentAt)),
+          clock_offset_ms: Math.round(server - (sentAt + receivedAt) / 2),
+        });
+      });
+    });
+  }
 }
 
 /** Return the sentence to show for a refused action, in the page's language. */
 export function errorText(t, result) {
   const known = ["offline", "timeout", "stale", "conflict", "invalid", "forbidden",
-    "unauthenticated", "not_found", "too_large", "rate_limited"];
+    "unauthenticated", "not_found", "too_large", "rate_limited", "just_moved"];
   const kind = known.includes(result.kind) ? result.kind : "other";
   const summary = t(`error.${kind}`);
   // The server's own sentence says exactly what was wrong (English, technical): add it

@@ -1,28 +1,56 @@
-// The MC console: the run-sheet and its big Next, the check-in board, messages, roll call.
+// The MC console: the run-sheet and its big Next with the speaker's countdown, extend and
+// hold, the stage channel, the check-in board with each point's link, messages, roll call.
 
-import { liveItem, nextItem, pointName, timingAt } from "./agenda.js";
+import { itemClock, liveItem, nextItem, pointName, pointOf, projectedDiffers, remotePointOf, timingAt } from "./agenda.js";
+import { Attention } from "./attention.js";
 import { confirmAction, confirmOpen } from "./confirm.js";
+import { countdownAt } from "./countdown.js";
 import { byId, cloneTemplate, isolate, setData, setText, show, slot, syncChildren } from "./dom.js";
-import { errorText } from "./live.js";
+import { makeTranslator } from "./i18n.js";
+import { errorText, readPageData } from "./live.js";
 import { startActingPage } from "./page.js";
+
+// A point's link is shown as poor above this round trip, or when its last measure is old.
+const LINK_SLOW_MS = 300;
+const LINK_STALE_MS = 30_000;
+// After a move refused as coming right after another, pressing again within this time
+// confirms it.
+const CONFIRM_WINDOW_MS = 15_000;
+const CONSOLE_KEY = "runsheet.console";
 
 let pending = false; // a run-sheet action is on its way: Next waits for its answer
 let ctx = null;
+let armed = null; // {name, until}: the move the next press confirms (after a just_moved refusal)
+let attention = null;
+let troublesSeen = null; // the troubles already signalled: "point id|since"
 
 const el = {
   phase: byId("phase"),
   nowTitle: byId("now-title"),
   nowSpeaker: byId("now-speaker"),
+  nowMore: byId("now-more"),
+  nowPrepared: byId("now-prepared"),
+  nowNotes: byId("now-notes"),
+  nowAttendees: byId("now-attendees"),
+  nowAttendeesSummary: byId("now-attendees-summary"),
+  nowAttendeesList: byId("now-attendees-list"),
+  consoleName: byId("console-name"),
   timer: byId("timer"),
+  remaining: byId("remaining"),
+  remainingNote: byId("remaining-note"),
   elapsed: byId("elapsed"),
   planned: byId("planned"),
   bar: byId("elapsed-bar"),
   overUnder: byId("over-under"),
   projectedEnd: byId("projected-end"),
   plannedEnd: byId("planned-end"),
+  less: byId("less"),
+  more: byId("more"),
+  hold: byId("hold"),
   next: byId("next"),
   nextLabel: byId("next-label"),
   nextWhat: byId("next-what"),
+  standby: byId("standby"),
   back: byId("back"),
   finish: byId("finish"),
   reset: byId("reset"),
@@ -36,6 +64,9 @@ const el = {
   rollcallSeconds: byId("rollcall-seconds"),
   rollcallStart: byId("rollcall-start"),
   rollcallStatus: byId("rollcall-status"),
+  rollcallEveryone: byId("rollcall-everyone"),
+  rollcallMissingBox: byId("rollcall-missing-box"),
+  rollcallMissingSummary: byId("rollcall-missing-summary"),
   rollcallMissing: byId("rollcall-missing"),
   messageForm: byId("message-form"),
   messageTo: byId("message-to"),
@@ -44,7 +75,45 @@ const el = {
   messageError: byId("message-error"),
   messages: byId("messages"),
   messagesEmpty: byId("messages-empty"),
+  stageNow: byId("stage-now"),
+  stageForm: byId("stage-form"),
+  stageText: byId("stage-text"),
+  stageShow: byId("stage-show"),
+  stageBlink: byId("stage-blink"),
+  stageBlackout: byId("stage-blackout"),
+  stageScreen: byId("stage-screen"),
+  stageClear: byId("stage-clear"),
+  stageError: byId("stage-error"),
+  mute: byId("mute"),
 };
+
+/** Return this console's name: chosen once, kept by the browser (e.g. "Máy 3f2a"). */
+function consoleName(t) {
+  let store = null;
+  try {
+    store = window.localStorage;
+  } catch {
+    store = null;
+  }
+  let name = store ? store.getItem(CONSOLE_KEY) : null;
+  if (!name) {
+    const code = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, "0");
+    name = t("mc.console_default", { code });
+    if (store) store.setItem(CONSOLE_KEY, name);
+  }
+  return name;
+}
+
+/** Put names in a list as chips (a compact list that wraps). */
+function renderChips(list, names) {
+  syncChildren(list, names.map((name, index) => ({ name, index })), (entry) => `${entry.index}:${entry.name}`,
+    () => {
+      const chip = document.createElement("li");
+      chip.className = "chip user-text";
+      return chip;
+    },
+    (chip, entry) => setText(chip, entry.name));
+}
 
 // -- the run-sheet ----------------------------------------------------------------------------
 
@@ -65,6 +134,7 @@ function renderNow(state) {
     el.phase,
     live ? t("mc.item_of", { n: position, total: state.agenda.length }) : t(`phase.${state.phase}`),
   );
+  renderLiveDetails(state, live);
   if (live) {
     setText(el.nowTitle, live.title);
     const where = pointName(state, live.point_id);
@@ -86,23 +156,68 @@ function renderNow(state) {
   el.reset.disabled = pending || state.phase === "not_started" || !online();
   el.next.disabled = pending || action === null || !online();
   el.next.setAttribute("aria-busy", String(pending));
+  const clock = itemClock(state, ctx.live.clock.now());
+  for (const button of [el.less, el.more, el.hold]) button.disabled = pending || !clock || !online();
+  el.hold.setAttribute("aria-pressed", String(Boolean(state.hold)));
+  setText(el.hold, t(state.hold ? "mc.resume" : "mc.hold"));
+  renderStandby(state, action === "advance" ? next : null);
+}
+
+/** The live item's preparing unit, notes, and the groups attending at its point. */
+function renderLiveDetails(state, live) {
+  const { t } = ctx;
+  show(el.nowMore, Boolean(live));
+  if (!live) return;
+  setText(el.nowPrepared, live.prepared_by ? t("mc.prepared_by", { unit: live.prepared_by }) : "");
+  show(el.nowPrepared, Boolean(live.prepared_by));
+  setText(el.nowNotes, live.notes || "");
+  show(el.nowNotes, Boolean(live.notes));
+  const point = pointOf(state, live.point_id);
+  const groups = point && point.attendees ? point.attendees : [];
+  show(el.nowAttendees, groups.length > 0);
+  setText(el.nowAttendeesSummary, point
+    ? t("mc.attendees", { point: point.name, n: groups.length }) : "");
+  renderChips(el.nowAttendeesList, groups);
+}
+
+/** Beside Next: whether the remote point that delivers the coming item said it is ready. */
+function renderStandby(state, next) {
+  const { t, fmt } = ctx;
+  const point = state.phase === "live" ? remotePointOf(state, next) : null;
+  show(el.standby, Boolean(point));
+  if (!point) return;
+  const standby = next.standby;
+  setData(el.standby, "ready", standby ? "yes" : "no");
+  setText(el.standby, standby
+    ? t("mc.standby_ready", { point: point.name, time: fmt.time(standby.ready_at) })
+    : t("mc.standby_waiting", { point: point.name }));
 }
 
 function renderTimers() {
   const state = ctx.live.state;
   const { fmt, t } = ctx;
-  const timing = timingAt(state, ctx.live.clock.now());
+  const now = ctx.live.clock.now();
+  const timing = timingAt(state, now);
+  const countdown = countdownAt(state, fmt, now);
   show(el.timer, true);
+  setData(el.timer, "level", countdown.held ? "held" : countdown.level);
+  setData(el.timer, "blink", countdown.blink ? "yes" : "no");
+  setData(el.timer, "kind", countdown.kind);
+  setText(el.remaining, countdown.kind === "none" ? "–" : countdown.text);
+  // Nothing to count (finished, or a start days away): no empty dashes, only the totals.
+  show(el.remaining.closest(".timer-main"), countdown.kind !== "none");
+  show(el.elapsed.closest(".timer-sub"), timing.elapsed !== null);
+  show(el.bar.parentElement, timing.elapsed !== null);
+  setText(el.remainingNote, countdown.kind === "start" ? t("countdown.to_start")
+    : countdown.held ? t("countdown.on_hold")
+      : countdown.kind === "item" ? t(countdown.remaining > 0 ? "countdown.left" : "countdown.over") : "");
   if (timing.elapsed !== null) {
     setText(el.elapsed, fmt.duration(timing.elapsed));
     setText(el.planned, t("mc.of_planned", { planned: fmt.duration(timing.planned) }));
-    const over = timing.elapsed > timing.planned;
-    setData(el.timer, "over", over ? "yes" : timing.elapsed > timing.planned * 0.8 ? "soon" : "no");
     el.bar.style.width = `${Math.min(100, (100 * timing.elapsed) / Math.max(1, timing.planned))}%`;
   } else {
     setText(el.elapsed, "–");
     setText(el.planned, "");
-    setData(el.timer, "over", "no");
     el.bar.style.width = "0%";
   }
   // On another day than planned (a rehearsal), over/under against the planned date means
@@ -139,6 +254,9 @@ function renderRunsheet(state) {
           : t("agenda.since", { time: fmt.time(item.started_at) })
         : "";
       setText(slot(row, "actual"), actual);
+      const projected = projectedDiffers(item) ? t("agenda.projected", { time: fmt.time(item.projected_start) }) : "";
+      setText(slot(row, "projected"), projected);
+      show(slot(row, "projected"), Boolean(projected));
       setText(slot(row, "badge"), t(`status.${status}`));
       setText(slot(row, "title"), item.title);
       const minutes = t(item.minutes_estimated ? "agenda.minutes_estimated" : "agenda.minutes", {
@@ -157,24 +275,51 @@ function renderRunsheet(state) {
 
 async function perform(name, payload = {}) {
   if (pending || !online()) return;
+  const isMove = ["advance", "back", "goto", "finish"].includes(name);
+  const confirming = isMove && armed && armed.name === name && Date.now() < armed.until;
+  armed = null;
   pending = true;
   renderAll();
-  const result = await ctx.live.act(name, { ...payload, expected_version: ctx.live.state.version });
+  const body = { ...payload, expected_version: ctx.live.state.version };
+  if (confirming) body.confirm = true;
+  const result = await ctx.live.act(name, body);
   pending = false;
   renderAll();
+  if (!result.ok && result.kind === "just_moved") {
+    // Another move came a moment ago (this console or another): ask before moving again.
+    armed = { name, until: Date.now() + CONFIRM_WINDOW_MS };
+    showActionError(justMovedText(result.moved_by), "just_moved");
+    return;
+  }
   showActionError(result.ok ? null : errorText(ctx.t, result));
 }
 
-function showActionError(text) {
+function justMovedText(movedBy) {
+  const { t } = ctx;
+  const who = !movedBy ? t("mc.moved_by_someone")
+    : movedBy.console && movedBy.console === ctx.live.consoleName ? t("mc.moved_by_this_console")
+      : movedBy.console || t(`mc.moved_by_role_${movedBy.role === "mc" ? "mc" : "api"}`);
+  return t("mc.just_moved", { who });
+}
+
+function showActionError(text, kind = "error") {
   setText(el.actionError, text || "");
+  setData(el.actionError, "kind", kind);
   show(el.actionError, Boolean(text));
 }
 
 function pressNext() {
   if (el.next.disabled) return;
   const action = nextAction(ctx.live.state);
-  if (action === "finish") askFinish();
+  // A confirmation of a refused move needs no second dialog.
+  if (action === "finish" && !(armed && armed.name === "finish")) askFinish();
   else if (action) perform(action);
+}
+
+async function adjustTimer(name, payload = {}) {
+  if (pending || !online()) return;
+  const result = await ctx.live.act(name, payload);
+  showActionError(result.ok ? null : errorText(ctx.t, result));
 }
 
 async function askBack() {
@@ -247,14 +392,26 @@ function tileState(point) {
   return point.online ? "online" : "offline";
 }
 
+function linkHealth(point, now) {
+  const link = point.link;
+  if (!link) return "none";
+  if (now - Date.parse(link.measured_at) > LINK_STALE_MS) return "stale";
+  return link.rtt_ms > LINK_SLOW_MS ? "slow" : "good";
+}
+
 function renderBoard(state) {
   const { t, fmt } = ctx;
   const rollCall = state.roll_call;
+  const now = ctx.live.clock.now();
   syncChildren(
     el.board,
     state.points,
     (point) => point.id,
-    () => cloneTemplate("tpl-tile"),
+    () => {
+      const tile = cloneTemplate("tpl-tile");
+      slot(tile, "clear").addEventListener("click", () => clearTrouble(tile.dataset.key));
+      return tile;
+    },
     (tile, point) => {
       const kind = tileState(point);
       setData(tile, "state", kind);
@@ -265,6 +422,10 @@ function renderBoard(state) {
       setText(slot(tile, "trouble"), trouble
         ? `${troubleText(trouble)} · ${t("board.since", { time: fmt.time(trouble.since) })}` : "");
       show(slot(tile, "trouble"), Boolean(trouble));
+      const clear = slot(tile, "clear");
+      show(clear, Boolean(trouble));
+      clear.disabled = !online();
+      clear.setAttribute("aria-label", t("board.clear_trouble_of", { point: point.name }));
       const detail = point.checked_in_at
         ? [
           t("board.checked_in", { time: fmt.time(point.checked_in_at), by: isolate(point.checked_in_by) }),
@@ -273,10 +434,21 @@ function renderBoard(state) {
         ].filter(Boolean).join(" · ")
         : "";
       setText(slot(tile, "detail"), detail);
+      slot(tile, "detail").title = detail;
       show(slot(tile, "detail"), Boolean(detail));
       setText(slot(tile, "presence"), point.online ? t("board.online")
         : point.last_seen_at ? t("board.last_seen", { time: fmt.time(point.last_seen_at) })
           : t("board.never_seen"));
+      const health = linkHealth(point, now);
+      setData(tile, "link", health);
+      const link = slot(tile, "link");
+      setText(link, health === "none" ? ""
+        : health === "stale" ? t("board.link_stale", { time: fmt.time(point.link.measured_at) })
+          : t(health === "slow" ? "board.link_slow" : "board.link_good", { ms: point.link.rtt_ms }));
+      show(link, health !== "none");
+      if (point.link) {
+        link.title = t("board.link_detail", { jitter: point.link.jitter_ms, offset: point.link.clock_offset_ms });
+      }
       const answered = rollCall && rollCall.answers[point.id];
       setText(slot(tile, "rollcall"), answered ? t("rollcall.answered_at", { time: fmt.time(answered) }) : "");
       show(slot(tile, "rollcall"), Boolean(answered));
@@ -284,12 +456,26 @@ function renderBoard(state) {
   );
   const confirmed = state.points.filter((p) => p.checked_in_at).length;
   const troubles = state.points.filter((p) => p.trouble).length;
-  const online = state.points.filter((p) => p.online).length;
+  const onlineCount = state.points.filter((p) => p.online).length;
+  const poor = state.points.filter((p) => ["slow", "stale"].includes(linkHealth(p, now))).length;
   setText(el.boardSummary, [
     t("board.summary_confirmed", { n: confirmed, total: state.points.length }),
-    t("board.summary_online", { n: online }),
+    t("board.summary_online", { n: onlineCount }),
     troubles ? t("board.summary_trouble", { n: troubles }) : "",
+    poor ? t("board.summary_poor_link", { n: poor }) : "",
   ].filter(Boolean).join(" · "));
+}
+
+/** A new trouble report draws the MC's attention (sound, vibration, title). */
+function signalTroubles(state) {
+  const current = new Set(state.points.filter((p) => p.trouble).map((p) => `${p.id}|${p.trouble.since}`));
+  if (troublesSeen !== null && [...current].some((key) => !troublesSeen.has(key))) attention.cue();
+  troublesSeen = current;
+}
+
+async function clearTrouble(pointId) {
+  const result = await ctx.live.act("clear_trouble", { point_id: pointId });
+  showActionError(result.ok ? null : errorText(ctx.t, result));
 }
 
 function troubleText(trouble) {
@@ -305,7 +491,8 @@ function renderRollCall() {
   const rollCall = state.roll_call;
   if (!rollCall) {
     setText(el.rollcallStatus, t("rollcall.none"));
-    setText(el.rollcallMissing, "");
+    show(el.rollcallEveryone, false);
+    show(el.rollcallMissingBox, false);
     return;
   }
   const answered = state.points.filter((p) => rollCall.answers[p.id]);
@@ -315,9 +502,10 @@ function renderRollCall() {
   setText(el.rollcallStatus, left > 0
     ? t("rollcall.open", { left: fmt.duration(left), ...counts })
     : t("rollcall.closed", { time: fmt.time(rollCall.started_at), ...counts }));
-  setText(el.rollcallMissing, missing.length
-    ? t("rollcall.missing", { names: missing.map((p) => isolate(p.name)).join(", ") })
-    : t("rollcall.everyone"));
+  show(el.rollcallEveryone, missing.length === 0);
+  show(el.rollcallMissingBox, missing.length > 0);
+  setText(el.rollcallMissingSummary, t("rollcall.missing_count", { n: missing.length }));
+  renderChips(el.rollcallMissing, missing.map((p) => p.name));
 }
 
 async function startRollCall(event) {
@@ -367,15 +555,16 @@ function renderMessages(state) {
         const readAt = message.read_by[message.to];
         setText(slot(item, "reads"), readAt
           ? t("messages.read_at", { time: fmt.time(readAt) }) : t("messages.not_read"));
-        setText(slot(item, "unread"), "");
+        show(slot(item, "unread-box"), false);
         setData(item, "read", readAt ? "all" : "none");
       } else {
         const unread = state.points.filter((p) => !message.read_by[p.id]);
         setText(slot(item, "reads"), t("messages.read_count", {
           n: readers.length, total: state.points.length,
         }));
-        setText(slot(item, "unread"), unread.length
-          ? t("messages.unread_by", { names: unread.map((p) => isolate(p.name)).join(", ") }) : "");
+        show(slot(item, "unread-box"), unread.length > 0);
+        setText(slot(item, "unread"), t("messages.unread_count", { n: unread.length }));
+        renderChips(slot(item, "unread-list"), unread.map((p) => p.name));
         setData(item, "read", unread.length === 0 ? "all" : readers.length ? "some" : "none");
       }
     },
@@ -398,11 +587,63 @@ async function sendMessage(event) {
   if (result.ok) {
     // Empty the box once what it said is sent, not what was typed since.
     if (el.messageText.value.trim() === text) el.messageText.value = "";
+    // A message to one point is an exception: the next one goes to everyone unless chosen.
+    el.messageTo.value = "";
     show(el.messageError, false);
   } else {
     setText(el.messageError, errorText(ctx.t, result));
     show(el.messageError, true);
   }
+}
+
+// -- the stage channel ---------------------------------------------------------------------------
+
+let stagePending = false;
+
+function renderStage(state) {
+  const { t } = ctx;
+  const stage = state.stage || { message: null, blink: false, blackout: false, screen: "programme" };
+  const parts = [t(`stagectl.screen_${stage.screen}`)];
+  if (stage.message) parts.push(t("stagectl.now_message", { message: stage.message }));
+  if (stage.blackout) parts.push(t("stagectl.blackout"));
+  setText(el.stageNow, t("stagectl.now", { what: parts.join(" · ") }));
+  setData(el.stageNow, "blackout", stage.blackout ? "yes" : "no");
+  if (!stagePending) {
+    el.stageBlink.checked = Boolean(stage.blink);
+    el.stageBlackout.checked = Boolean(stage.blackout);
+    el.stageScreen.value = stage.screen;
+  }
+  const disabled = stagePending || !online();
+  for (const control of [el.stageShow, el.stageBlink, el.stageBlackout, el.stageScreen, el.stageClear,
+    ...document.querySelectorAll("[data-quick]")]) {
+    control.disabled = disabled;
+  }
+  el.stageClear.disabled = disabled || !stage.message;
+}
+
+async function setStage(change) {
+  if (stagePending || !online()) return false;
+  stagePending = true;
+  renderStage(ctx.live.state);
+  const result = await ctx.live.act("stage", change);
+  stagePending = false;
+  renderStage(ctx.live.state);
+  setText(el.stageError, result.ok ? "" : errorText(ctx.t, result));
+  show(el.stageError, !result.ok);
+  return result.ok;
+}
+
+async function showStageMessage(event) {
+  event.preventDefault();
+  const text = el.stageText.value.trim();
+  if (!text) {
+    setText(el.stageError, ctx.t("stagectl.empty"));
+    show(el.stageError, true);
+    el.stageText.focus();
+    return;
+  }
+  const ok = await setStage({ message: text, blink: el.stageBlink.checked });
+  if (ok && el.stageText.value.trim() === text) el.stageText.value = "";
 }
 
 // -- the page ------------------------------------------------------------------------------------
@@ -420,18 +661,28 @@ function renderAll() {
   renderRollCall();
   renderMessageTargets(state);
   renderMessages(state);
+  renderStage(state);
   el.rollcallStart.disabled = !online();
   el.messageSend.disabled = !online();
 }
 
+const ownName = consoleName(makeTranslator(readPageData().messages));
+el.consoleName.textContent = ownName;
+
 ctx = startActingPage({
+  consoleName: ownName,
   draw: (context) => {
     ctx = context;
+    if (!attention) {
+      attention = new Attention({ t: context.t, button: el.mute, storageKey: "runsheet.mute.mc" });
+    }
+    signalTroubles(context.live.state);
     renderAll();
   },
   tick: () => {
     renderTimers();
     renderRollCall();
+    renderBoard(ctx.live.state);
   },
   banners: { offline: el.offline, refused: el.refused },
 });
@@ -440,6 +691,17 @@ el.next.addEventListener("click", pressNext);
 el.back.addEventListener("click", askBack);
 el.finish.addEventListener("click", askFinish);
 el.reset.addEventListener("click", askReset);
+el.less.addEventListener("click", () => adjustTimer("extend", { seconds: -60 }));
+el.more.addEventListener("click", () => adjustTimer("extend", { seconds: 60 }));
+el.hold.addEventListener("click", () => adjustTimer(ctx.live.state.hold ? "resume" : "hold"));
 el.rollcallForm.addEventListener("submit", startRollCall);
 el.messageForm.addEventListener("submit", sendMessage);
+el.stageForm.addEventListener("submit", showStageMessage);
+for (const button of document.querySelectorAll("[data-quick]")) {
+  button.addEventListener("click", () => setStage({ message: ctx.t(button.dataset.quick), blink: el.stageBlink.checked }));
+}
+el.stageBlink.addEventListener("change", () => setStage({ blink: el.stageBlink.checked }));
+el.stageBlackout.addEventListener("change", () => setStage({ blackout: el.stageBlackout.checked }));
+el.stageScreen.addEventListener("change", () => setStage({ screen: el.stageScreen.value }));
+el.stageClear.addEventListener("click", () => setStage({ message: null, blink: false }));
 document.addEventListener("keydown", onKey);

@@ -9,7 +9,7 @@ import { everySecond, Live, readPageData, renderConnection } from "./live.js";
  * Start a live page: render(state, ctx) draws a state, status(status, ctx) reacts to the
  * connection. Returns ctx = {data, t, fmt, live}.
  */
-export function startPage({ render, status = () => {} }) {
+export function startPage({ render, status = () => {}, consoleName = null }) {
   const data = readPageData();
   const t = makeTranslator(data.messages);
   const fmt = makeFormat(data.lang, data.state.event.timezone, t);
@@ -18,6 +18,7 @@ export function startPage({ render, status = () => {} }) {
   ctx.live = new Live({
     page: data.page === "stage" ? "public" : data.page,
     pointId: data.pointId,
+    consoleName,
     initialState: null,
     onState: (state) => render(state, ctx),
     onStatus: (value) => {
@@ -36,8 +37,9 @@ export function startPage({ render, status = () => {} }) {
  * the whole page after every state and every change of connection, the "offline" and
  * "refused" banners follow the connection, and tick(ctx) runs every second. Returns ctx.
  */
-export function startActingPage({ draw, tick, banners }) {
+export function startActingPage({ draw, tick, banners, consoleName = null }) {
   const ctx = startPage({
+    consoleName,
     render: (state, context) => {
       if (context.live) draw(context);
     },

@@ -1,12 +1,20 @@
-// A connection point's page: confirm the link, report problems, read the MC's messages,
-// answer the roll call, follow what is being said now.
+// A connection point's page: what is being said now with its countdown, the standby cue
+// when this point speaks next, confirm the link, report problems, read the MC's messages,
+// answer the roll call. Every 10 seconds it measures its round trip to the server and
+// reports it, for the MC's board.
 
-import { liveItem, nextItem, pointName, timingAt } from "./agenda.js";
-import { byId, cloneTemplate, isolate, setText, show, slot, syncChildren } from "./dom.js";
+import { liveItem, nextItem, pointName, remotePointOf, timingAt } from "./agenda.js";
+import { Attention } from "./attention.js";
+import { countdownAt } from "./countdown.js";
+import { byId, cloneTemplate, isolate, setData, setText, show, slot, syncChildren } from "./dom.js";
 import { errorText } from "./live.js";
 import { startActingPage } from "./page.js";
 
+const LINK_EVERY_MS = 10_000;
+
 let ctx = null;
+let attention = null;
+let signalled = null; // what already drew attention: message ids, roll calls, cues
 let editing = false; // the technician reopened the check-in form to change it
 let prefilledFor = null; // the check-in the form was last filled from
 
@@ -31,6 +39,17 @@ const el = {
   connectedDetail: byId("connected-detail"),
   connectedNote: byId("connected-note"),
   edit: byId("checkin-edit"),
+  nowCard: byId("now-card"),
+  cue: byId("cue"),
+  cueTitle: byId("cue-title"),
+  cueWhat: byId("cue-what"),
+  ready: byId("ready"),
+  cueDone: byId("cue-done"),
+  countdown: byId("countdown"),
+  countdownValue: byId("countdown-value"),
+  countdownLabel: byId("countdown-label"),
+  checkinPending: byId("checkin-pending"),
+  mute: byId("mute"),
   nowTitle: byId("now-title"),
   nowSpeaker: byId("now-speaker"),
   nowElapsed: byId("now-elapsed"),
@@ -66,6 +85,7 @@ function renderCheckin(state) {
   show(el.formWrap, !confirmed || editing);
   show(el.connected, confirmed && !editing);
   show(el.cancel, confirmed && editing);
+  show(el.checkinPending, !confirmed);
   if (confirmed) {
     setText(el.connectedDetail, [
       t("point.confirmed_at", { time: fmt.time(point.checked_in_at), by: isolate(point.checked_in_by) }),
@@ -143,10 +163,93 @@ function renderNow(state) {
 
 function renderElapsed() {
   const state = ctx.live.state;
-  const timing = timingAt(state, ctx.live.clock.now());
-  setText(el.nowElapsed, timing.elapsed === null ? "" : ctx.t("point.elapsed", {
-    elapsed: ctx.fmt.duration(timing.elapsed), planned: ctx.fmt.duration(timing.planned),
+  const { t, fmt } = ctx;
+  const now = ctx.live.clock.now();
+  const timing = timingAt(state, now);
+  setText(el.nowElapsed, timing.elapsed === null ? "" : t("point.elapsed", {
+    elapsed: fmt.duration(timing.elapsed), planned: fmt.duration(timing.planned),
   }));
+  const shown = countdownAt(state, fmt, now);
+  show(el.countdown, shown.kind !== "none");
+  setData(el.countdown, "kind", shown.kind);
+  setData(el.countdown, "level", shown.held ? "held" : shown.level);
+  setData(el.countdown, "blink", shown.blink ? "yes" : "no");
+  setText(el.countdownValue, shown.text);
+  setText(el.countdownLabel, shown.kind === "start" ? t("countdown.to_start")
+    : shown.held ? t("countdown.on_hold")
+      : shown.kind === "item" ? t(shown.remaining > 0 ? "countdown.left" : "countdown.over") : "");
+}
+
+// -- the standby and live cues ------------------------------------------------------------------
+
+/** Return this point's cue: "live" (its item is on), "standby" (it speaks next), or none. */
+function cueOf(state) {
+  const point = me(state);
+  if (!point || point.kind === "room" || state.phase !== "live") return { kind: "none" };
+  const live = liveItem(state);
+  if (live && live.point_id === point.id) return { kind: "live", item: live };
+  const next = nextItem(state);
+  const speaker = remotePointOf(state, next);
+  if (speaker && speaker.id === point.id) return { kind: "standby", item: next };
+  return { kind: "none" };
+}
+
+function renderCue(state) {
+  const { t, fmt } = ctx;
+  const cue = cueOf(state);
+  setData(el.nowCard, "cue", cue.kind);
+  show(el.cue, cue.kind !== "none");
+  if (cue.kind === "none") return;
+  setText(el.cueTitle, t(cue.kind === "live" ? "point.cue_live" : "point.cue_next"));
+  setText(el.cueWhat, cue.item.title);
+  const standby = cue.kind === "standby" ? cue.item.standby : null;
+  show(el.ready, cue.kind === "standby" && !standby);
+  el.ready.disabled = !online();
+  show(el.cueDone, Boolean(standby));
+  setText(el.cueDone, standby ? t("point.ready_done", { time: fmt.time(standby.ready_at) }) : "");
+}
+
+async function sayReady() {
+  const cue = cueOf(ctx.live.state);
+  if (cue.kind !== "standby") return;
+  el.ready.disabled = true;
+  const point = me(ctx.live.state);
+  const by = (point && point.checked_in_by) || el.by.value.trim();
+  const payload = { item_id: cue.item.id };
+  if (by) payload.by = by;
+  const result = await ctx.live.act("ready", payload);
+  el.ready.disabled = !online();
+  if (!result.ok) {
+    show(el.cueDone, true);
+    setText(el.cueDone, errorText(ctx.t, result));
+  }
+}
+
+// -- attention -------------------------------------------------------------------------------------
+
+/** A new message, roll call or cue: chime, vibrate, flash the title (once for each). */
+function signalNews(state) {
+  const pointId = ctx.data.pointId;
+  const news = new Set();
+  for (const message of state.messages || []) {
+    if (!message.read_by[pointId]) news.add(`message:${message.id}`);
+  }
+  const rollCall = state.roll_call;
+  if (rollCall && !rollCall.answers[pointId] && Date.parse(rollCall.closes_at) > ctx.live.clock.now()) {
+    news.add(`roll:${rollCall.started_at}`);
+  }
+  const cue = cueOf(state);
+  if (cue.kind !== "none") news.add(`cue:${cue.kind}:${cue.item.id}`);
+  if (signalled !== null && [...news].some((key) => !signalled.has(key))) attention.cue();
+  signalled = new Set([...(signalled || []), ...news]);
+}
+
+// -- link health -----------------------------------------------------------------------------------
+
+async function reportLink() {
+  if (!online()) return;
+  const measured = await ctx.live.measureLink();
+  if (measured && online()) await ctx.live.act("link", measured);
 }
 
 // -- trouble ----------------------------------------------------------------------------------
@@ -267,6 +370,7 @@ async function answerRollCall() {
 
 function renderAll() {
   const state = ctx.live.state;
+  renderCue(state);
   renderMessages(state);
   renderRollCall();
   renderCheckin(state);
@@ -278,6 +382,12 @@ function renderAll() {
 ctx = startActingPage({
   draw: (context) => {
     ctx = context;
+    if (!attention) {
+      attention = new Attention({
+        t: context.t, button: el.mute, storageKey: `runsheet.mute.point.${context.data.pointId}`,
+      });
+    }
+    signalNews(context.live.state);
     renderAll();
   },
   tick: () => {
@@ -305,3 +415,6 @@ for (const button of document.querySelectorAll("[data-trouble]")) {
 el.troubleForm.addEventListener("submit", reportOther);
 el.troubleClear.addEventListener("click", clearTrouble);
 el.rollcallAnswer.addEventListener("click", answerRollCall);
+el.ready.addEventListener("click", sayReady);
+setTimeout(reportLink, 1000);
+setInterval(reportLink, LINK_EVERY_MS);
