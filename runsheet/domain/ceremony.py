@@ -24,6 +24,7 @@ added (``extend``); time on hold does not count as elapsed.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,6 +34,7 @@ from .plan import Plan
 PHASES = ("not_started", "live", "finished")
 TROUBLE_KINDS = ("no_sound", "no_picture", "other")
 STAGE_SCREENS = ("programme", "break", "clock")
+RUN_KINDS = ("rehearsal", "live")
 MAX_MESSAGES = 200
 MAX_ADJUSTMENTS = 500  # extensions and holds kept for the report
 LINK_SAMPLES = 5  # a point's link health is the median and spread of its last five measures
@@ -147,6 +149,15 @@ class RollCall:
 
 
 @dataclass
+class Run:
+    """One run of the ceremony, from its first item live until it is archived."""
+
+    kind: str  # one of RUN_KINDS
+    number: int  # 1, 2, 3… in the order runs started, whatever their kind
+    started_at: datetime
+
+
+@dataclass
 class CeremonyState:
     """Everything that changes while the ceremony runs."""
 
@@ -167,6 +178,21 @@ class CeremonyState:
     last_move: Move | None = None
     stage: StageChannel = field(default_factory=StageChannel)
     standby: dict[str, Standby] = field(default_factory=dict)  # item id: its point's answer
+    run: Run | None = None  # the run under way (None before any, and after one is archived)
+    runs_started: int = 0
+    # The last ids given out, so that a message or roll call after a cleared run never
+    # reuses an id a page has already seen.
+    last_message_id: int = 0
+    last_roll_call_id: int = 0
+
+
+@dataclass(frozen=True)
+class ArchivedRun:
+    """A run that ended, with the whole state as it stood then (its record for the report)."""
+
+    run: Run
+    ended_at: datetime
+    record: CeremonyState
 
 
 @dataclass(frozen=True)
@@ -212,6 +238,8 @@ class Ceremony:
         self.state = state
         self.move_guard = move_guard
         self._move: Move | None = None  # the move being made, once it passed the guard
+        # A run this change ended, for the service to archive with the change itself.
+        self.archived: ArchivedRun | None = None
         for point in plan.points:
             state.points.setdefault(point.id, PointStatus(point.id))
 
@@ -306,19 +334,83 @@ class Ceremony:
         self._changed(now, run=True)
 
     def reset(self, now: datetime, expected_version: int | None = None) -> None:
-        """Return to "not started", forgetting actual times (e.g. after a rehearsal)."""
+        """Return to "not started", the run that ends archived first, never destroyed.
+
+        A rehearsal's reset is its end (``end_rehearsal``): the real run starts clean. A
+        real run's reset forgets its times but keeps the points' check-ins.
+        """
         self._check_run_version(expected_version)
-        self.state.phase = "not_started"
-        self.state.current_item_id = None
-        self.state.spans = {}
-        self.state.started_at = None
-        self.state.finished_at = None
-        self.state.extensions = {}
-        self.state.hold_since = None
-        self.state.adjustments = []
-        self.state.standby = {}
-        self._close_roll_call(now)
+        run = self.state.run
+        if run is not None and run.kind == "rehearsal":
+            self._end_rehearsal(now)
+            return
+        self._archive(now)
+        self._clear_run_sheet(now)
         self._changed(now, run=True)
+
+    def rehearse(
+        self, now: datetime, expected_version: int | None = None, mover: Mover | None = None
+    ) -> None:
+        """Start a rehearsal: the first item goes live, as a rehearsal, from "not started"."""
+        self._check_run_version(expected_version)
+        if self.state.phase != "not_started" or self.state.run is not None:
+            raise Conflict('a rehearsal starts from "not started", before any run')
+        self._guard_move(now, mover)
+        self._start_run("rehearsal", now)
+        self._make_live(self.plan.agenda[0].id, now)
+
+    def end_rehearsal(self, now: datetime, expected_version: int | None = None) -> None:
+        """Archive the rehearsal's whole record and return to "not started", cleared."""
+        self._check_run_version(expected_version)
+        run = self.state.run
+        if run is None or run.kind != "rehearsal":
+            raise Conflict("no rehearsal is under way")
+        self._end_rehearsal(now)
+
+    def _end_rehearsal(self, now: datetime) -> None:
+        self._archive(now)
+        self._clear_run_sheet(now)
+        # What the points did in the rehearsal stays in its record, not on the real board.
+        state = self.state
+        for status in state.points.values():
+            status.checkin = None
+            status.trouble = None
+            status.link_samples = []
+            status.changed_version = state.version + 1
+        state.messages = []
+        state.roll_call = None
+        state.stage = StageChannel()
+        self._changed(now, run=True)
+
+    def _start_run(self, kind: str, now: datetime) -> None:
+        self.state.runs_started += 1
+        self.state.run = Run(kind, self.state.runs_started, now)
+
+    def _archive(self, now: datetime) -> None:
+        """Keep the run that ends now, whole, for the service to store with this change."""
+        run = self.state.run
+        if run is None:
+            return
+        self._end_current_span(now)
+        record = copy.deepcopy(self.state)
+        if record.phase == "live":
+            record.phase, record.current_item_id, record.finished_at = "finished", None, now
+        self._close_roll_call(now, record)
+        self.archived = ArchivedRun(run, now, record)
+        self.state.run = None
+
+    def _clear_run_sheet(self, now: datetime) -> None:
+        state = self.state
+        state.phase = "not_started"
+        state.current_item_id = None
+        state.spans = {}
+        state.started_at = None
+        state.finished_at = None
+        state.extensions = {}
+        state.hold_since = None
+        state.adjustments = []
+        state.standby = {}
+        self._close_roll_call(now)
 
     def adopt_plan(self, now: datetime) -> None:
         """Fit the state to a changed plan (this ceremony's plan was just reloaded).
@@ -508,7 +600,9 @@ class Ceremony:
             self._point(to)
         if not text.strip():
             raise InvalidInput("text: must not be empty", field="text")
-        next_id = self.state.messages[-1].id + 1 if self.state.messages else 1
+        last = self.state.messages[-1].id if self.state.messages else 0
+        next_id = max(last, self.state.last_message_id) + 1
+        self.state.last_message_id = next_id
         message = Message(id=next_id, text=text.strip(), to=to, sent_at=now)
         self.state.messages.append(message)
         del self.state.messages[:-MAX_MESSAGES]
@@ -531,6 +625,8 @@ class Ceremony:
         if not 5 <= seconds <= 600:
             raise InvalidInput("seconds: must be between 5 and 600", field="seconds")
         previous = self.state.roll_call.id if self.state.roll_call else 0
+        previous = max(previous, self.state.last_roll_call_id)
+        self.state.last_roll_call_id = previous + 1
         roll_call = RollCall(previous + 1, now, now + timedelta(seconds=seconds))
         self.state.roll_call = roll_call
         self._changed(now)
@@ -684,12 +780,14 @@ class Ceremony:
         self.state.adjustments.append(adjustment)
         del self.state.adjustments[:-MAX_ADJUSTMENTS]
 
-    def _close_roll_call(self, now: datetime) -> None:
-        roll_call = self.state.roll_call
+    def _close_roll_call(self, now: datetime, state: CeremonyState | None = None) -> None:
+        roll_call = (state or self.state).roll_call
         if roll_call is not None and roll_call.closes_at > now:
             roll_call.closes_at = now
 
     def _make_live(self, item_id: str, now: datetime) -> None:
+        if self.state.run is None:
+            self._start_run("live", now)  # an advance (or goto) from "not started"
         self._end_current_span(now)
         self.state.spans.setdefault(item_id, []).append(Span(started_at=now))
         self.state.current_item_id = item_id

@@ -95,6 +95,10 @@ def _reset(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime
     ceremony.reset(now, args.get("expected_version"))
 
 
+def _end_rehearsal(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
+    ceremony.end_rehearsal(now, args.get("expected_version"))
+
+
 def _goto(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
     ceremony.goto(args["item_id"], now, args.get("expected_version"), _mover(actor, args))
 
@@ -194,6 +198,8 @@ ACTIONS: dict[str, Action] = {
         Action("back", MC, MOVE_FIELDS, _run("back")),
         Action("finish", MC, MOVE_FIELDS, _run("finish")),
         Action("reset", MC, RUN_FIELDS, _reset),
+        Action("rehearse", MC, MOVE_FIELDS, _run("rehearse")),
+        Action("end_rehearsal", MC, RUN_FIELDS, _end_rehearsal),
         Action(
             "goto",
             MC,

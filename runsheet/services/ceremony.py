@@ -115,11 +115,12 @@ class CeremonyService:
             plan, state = self.store.load_state(event_id)
             seen_version = state.version
             now = reading_after(self.clock, state.updated_at)
-            rule(Ceremony(plan, state, self.move_guard), now)
+            ceremony = Ceremony(plan, state, self.move_guard)
+            rule(ceremony, now)
             current = Current(event_id, plan, state)
             if state.version == seen_version:
                 return self._remember(current)  # nothing changed: nothing to store or tell
-            if self.store.save_state(event_id, state, seen_version, now):
+            if self.store.save_state(event_id, state, seen_version, now, ceremony.archived):
                 self._remember(current)
                 self.publish(current)
                 return current

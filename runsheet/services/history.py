@@ -1,5 +1,5 @@
 """The ceremony's timeline: every stretch each item was live, how long in all, and what the
-MC changed on the live item's clock (extensions, holds).
+MC changed on the live item's clock (extensions, holds); and the list of its runs.
 
 The live state carries only each item's latest start and end, so that the state pushed to
 every screen stays the same size however often the MC goes back and forth; this is the
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..domain.ceremony import CeremonyState
+from ..domain.ceremony import CeremonyState, Run
 from ..domain.plan import Plan
-from .shapes import HistoryRecord
+from ..storage.store import ArchivedRunRow
+from .shapes import HistoryRecord, RunEntry, RunList
 
 
 def history(plan: Plan, state: CeremonyState, now: datetime) -> HistoryRecord:
@@ -62,3 +63,30 @@ def history(plan: Plan, state: CeremonyState, now: datetime) -> HistoryRecord:
             for item in plan.agenda
         ],
     }
+
+
+def runs(current_run: Run | None, archived: list[ArchivedRunRow], plan: Plan) -> RunList:
+    """Return every run of the ceremony in the order they started: archived ones, then the
+    one under way (not archived yet, no end)."""
+    zone = plan.event.zone
+    listed: list[RunEntry] = [
+        {
+            "number": row.number,
+            "kind": row.kind,
+            "started_at": row.started_at.astimezone(zone).isoformat(),
+            "ended_at": row.ended_at.astimezone(zone).isoformat(),
+            "archived": True,
+        }
+        for row in archived
+    ]
+    if current_run is not None:
+        listed.append(
+            {
+                "number": current_run.number,
+                "kind": current_run.kind,
+                "started_at": current_run.started_at.astimezone(zone).isoformat(),
+                "ended_at": None,
+                "archived": False,
+            }
+        )
+    return {"runs": listed}

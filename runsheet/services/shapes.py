@@ -19,7 +19,7 @@ from pydantic.json_schema import GenerateJsonSchema
 # Before Python 3.12 pydantic reads TypedDicts only from typing_extensions (its dependency).
 from typing_extensions import TypedDict
 
-from ..domain.ceremony import PHASES, STAGE_SCREENS, TROUBLE_KINDS
+from ..domain.ceremony import PHASES, RUN_KINDS, STAGE_SCREENS, TROUBLE_KINDS
 from ..domain.plan import POINT_KINDS
 from ..plans.schema import EVENT_FORMS
 
@@ -37,6 +37,7 @@ TroubleKind = Literal[TROUBLE_KINDS]
 PointKind = Literal[POINT_KINDS]
 EventForm = Literal[EVENT_FORMS]
 StageScreen = Literal[STAGE_SCREENS]
+RunKind = Literal[RUN_KINDS]
 ItemStatus = Literal["pending", "live", "done", "skipped"]
 
 CLOSED = ConfigDict(extra="forbid")
@@ -194,6 +195,15 @@ class Message(TypedDict):
 
 
 @with_config(CLOSED)
+class RunInfo(TypedDict):
+    """The run under way: a rehearsal or the real (live) run, numbered in order of start."""
+
+    kind: RunKind
+    number: SerialId
+    started_at: Moment
+
+
+@with_config(CLOSED)
 class StateSnapshot(TypedDict):
     """The live state as built for one version, before the time it is sent is stamped."""
 
@@ -211,6 +221,7 @@ class StateSnapshot(TypedDict):
     slogans: list[str]
     hold: Hold | None
     stage: StageChannel
+    run: Annotated[RunInfo | None, Rule(description="null before any run and after a reset.")]
     messages: NotRequired[
         Annotated[
             list[Message],
@@ -274,6 +285,24 @@ class History(HistoryRecord):
 
 
 @with_config(CLOSED)
+class RunEntry(TypedDict):
+    """One run of the ceremony: archived (ended), or the one under way."""
+
+    number: SerialId
+    kind: RunKind
+    started_at: Moment
+    ended_at: Moment | None
+    archived: bool
+
+
+@with_config(CLOSED)
+class RunList(TypedDict):
+    """Every run of the ceremony, in the order they started."""
+
+    runs: list[RunEntry]
+
+
+@with_config(CLOSED)
 class Health(TypedDict):
     """The service can serve: its database answers and an event is loaded."""
 
@@ -283,7 +312,7 @@ class Health(TypedDict):
 
 
 # The shapes the HTTP API answers with; the document names each one by its class.
-RESPONSE_SHAPES: tuple[type, ...] = (State, History, Health)
+RESPONSE_SHAPES: tuple[type, ...] = (State, History, RunList, Health)
 
 
 class _WithoutFieldTitles(GenerateJsonSchema):

@@ -67,6 +67,15 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> shapes.S
             "item_warn_seconds": timing.item_warn_seconds,
         },
         "hold": {"since": _iso(state.hold_since, plan)} if state.hold_since else None,
+        "run": (
+            {
+                "kind": state.run.kind,
+                "number": state.run.number,
+                "started_at": _iso(state.run.started_at, plan),
+            }
+            if state.run
+            else None
+        ),
         "stage": {
             "message": state.stage.message,
             "blink": state.stage.blink,

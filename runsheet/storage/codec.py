@@ -14,6 +14,7 @@ from ..domain.ceremony import (
     Move,
     PointStatus,
     RollCall,
+    Run,
     Span,
     StageChannel,
     Standby,
@@ -61,6 +62,12 @@ def state_to_dict(state: CeremonyState) -> dict[str, Any]:
             item_id: {"ready_at": _time(s.ready_at), "by": s.by}
             for item_id, s in state.standby.items()
         },
+        "run": (
+            [state.run.kind, state.run.number, _time(state.run.started_at)] if state.run else None
+        ),
+        "runs_started": state.runs_started,
+        "last_message_id": state.last_message_id,
+        "last_roll_call_id": state.last_roll_call_id,
         "points": {point_id: _point_to_dict(p) for point_id, p in state.points.items()},
         "messages": [
             {
@@ -108,6 +115,10 @@ def state_from_dict(data: dict[str, Any]) -> CeremonyState:
             item_id: Standby(_parse(s["ready_at"]), s["by"])
             for item_id, s in (data.get("standby") or {}).items()
         },
+        run=_run_from(data.get("run")),
+        runs_started=data.get("runs_started", 0),
+        last_message_id=data.get("last_message_id", 0),
+        last_roll_call_id=data.get("last_roll_call_id", 0),
         points={point_id: _point_from_dict(point_id, p) for point_id, p in data["points"].items()},
         messages=[
             Message(
@@ -190,3 +201,10 @@ def _roll_call_to_dict(roll_call: RollCall | None) -> dict[str, Any] | None:
         "closes_at": _time(roll_call.closes_at),
         "answers": {k: _time(v) for k, v in roll_call.answers.items()},
     }
+
+
+def _run_from(data: list | None) -> Run | None:
+    if not data:
+        return None
+    kind, number, started_at = data
+    return Run(kind, number, _parse(started_at))

@@ -35,11 +35,19 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from ..domain.ceremony import CeremonyState
+from ..domain.ceremony import ArchivedRun, CeremonyState
 from ..domain.plan import Plan
 from ..plans import plan_from_dict, plan_to_dict
 from .codec import state_from_dict, state_to_dict
-from .tables import calendar_components, connections, events, metadata, settings, tokens
+from .tables import (
+    calendar_components,
+    connections,
+    events,
+    metadata,
+    runs,
+    settings,
+    tokens,
+)
 
 # Checked plans kept per store: the active event's, plus a few others a CLI or a page may read.
 PLANS_KEPT = 8
@@ -57,6 +65,16 @@ class StoredEvent:
     plan: Plan
     state: CeremonyState
     is_active: bool
+
+
+@dataclass(frozen=True)
+class ArchivedRunRow:
+    """An archived run as listed: which, what kind, when it started and ended (UTC)."""
+
+    number: int
+    kind: str
+    started_at: datetime
+    ended_at: datetime
 
 
 @dataclass(frozen=True)
@@ -297,16 +315,59 @@ class Store:
             ).scalar_one()
 
     def save_state(
-        self, event_id: int, state: CeremonyState, seen_version: int, now: datetime
+        self,
+        event_id: int,
+        state: CeremonyState,
+        seen_version: int,
+        now: datetime,
+        archive: ArchivedRun | None = None,
     ) -> bool:
-        """Store ``state`` if the stored version is still ``seen_version``; say if it was."""
+        """Store ``state`` if the stored version is still ``seen_version``; say if it was.
+
+        A run the change ended (``archive``) is stored in the same transaction, so it is
+        kept exactly when the change is.
+        """
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(events)
                 .where(events.c.id == event_id, events.c.version == seen_version)
                 .values(state=state_to_dict(state), version=state.version, updated_at=now)
             )
-            return result.rowcount == 1
+            if result.rowcount != 1:
+                return False
+            if archive is not None:
+                conn.execute(
+                    insert(runs).values(
+                        event_id=event_id,
+                        number=archive.run.number,
+                        kind=archive.run.kind,
+                        started_at=archive.run.started_at,
+                        ended_at=archive.ended_at,
+                        record=state_to_dict(archive.record),
+                    )
+                )
+            return True
+
+    def archived_runs(self, event_id: int) -> list[ArchivedRunRow]:
+        """Return every archived run of an event (without its record), in order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(runs.c.number, runs.c.kind, runs.c.started_at, runs.c.ended_at)
+                .where(runs.c.event_id == event_id)
+                .order_by(runs.c.number)
+            ).all()
+        return [
+            ArchivedRunRow(row.number, row.kind, _utc(row.started_at), _utc(row.ended_at))
+            for row in rows
+        ]
+
+    def archived_record(self, event_id: int, number: int) -> CeremonyState | None:
+        """Return the whole record of an archived run, or None if there is no such run."""
+        with self.engine.connect() as conn:
+            record = conn.execute(
+                select(runs.c.record).where(runs.c.event_id == event_id, runs.c.number == number)
+            ).scalar_one_or_none()
+        return state_from_dict(record) if record is not None else None
 
     # -- tokens --------------------------------------------------------------------
 

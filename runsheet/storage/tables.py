@@ -87,3 +87,18 @@ calendar_components = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revised_at", DateTime(timezone=True), nullable=False),  # last change of any fact
 )
+
+# Runs of the ceremony that ended (a rehearsal, or a run that was reset), each with its whole
+# record: the live state as it stood when it ended. Nothing is ever deleted from here.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+    Column("record", JSON, nullable=False),
+    UniqueConstraint("event_id", "number"),
+)

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..domain.errors import InvalidInput, JustMoved, RunsheetError, StaleVersion
+from ..domain.errors import InvalidInput, JustMoved, NotFound, RunsheetError, StaleVersion
 from ..plans import plan_to_dict
-from ..services.history import history
+from ..services.history import history, runs
 from ..services.plans import database_reason
 from ..services.snapshot import server_time, state_body
 from ..services.tokens import PUBLIC
@@ -105,11 +105,32 @@ def get_history():  # noqa: ANN201
     has several), and each item's planned and actual seconds in all; the live item's counts
     until now. The state itself carries only each item's latest start and end.
     """
-    current = services().ceremony.current()
-    now = services().ceremony.clock()
-    body = history(current.plan, current.state, now)
+    svc = services()
+    current, now = svc.ceremony.current(), svc.ceremony.clock()
+    state = current.state
+    if "run" in request.args:  # an archived run's: ?run=<number>
+        number = request.args.get("run", type=int)
+        state = svc.store.archived_record(current.event_id, number) if number else None
+        if state is None:
+            raise NotFound(f"no archived run {request.args['run'][:20]!r}", field="run")
+    body = history(current.plan, state, now)
     body["server_time"] = server_time(current.plan, now)
     return jsonify(body)
+
+
+@bp.get("/runs")
+@operation("state", "Every run.", answers="RunList", refusals=("NotFound",))
+def get_runs():  # noqa: ANN201
+    """List the ceremony's runs.
+
+    Every run in the order it started, rehearsals and real runs alike (numbered 1, 2, 3…):
+    those archived (ended by `end_rehearsal` or a reset), with their start and end, and the
+    one under way. `GET /api/v1/history?run=<number>` is an archived run's timeline.
+    """
+    svc = services()
+    current = svc.ceremony.current()
+    archived = svc.store.archived_runs(current.event_id)
+    return jsonify(runs(current.state.run, archived, current.plan))
 
 
 @bp.get("/plan")
@@ -159,6 +180,20 @@ def reset():  # noqa: ANN201
 def goto(item_id: str):  # noqa: ANN201
     """Make the named item live."""
     return perform("goto", item_id=item_id)
+
+
+@bp.post("/rehearse")
+@performs("rehearse")
+def rehearse():  # noqa: ANN201
+    """Start a rehearsal: the first item goes live, as a rehearsal."""
+    return perform("rehearse")
+
+
+@bp.post("/end-rehearsal")
+@performs("end_rehearsal")
+def end_rehearsal():  # noqa: ANN201
+    """End the rehearsal: archive its whole record and return to "not started", cleared."""
+    return perform("end_rehearsal")
 
 
 @bp.post("/extend")
