@@ -227,7 +227,8 @@ def test_link_health_is_the_median_of_the_last_five_and_only_the_mc_sees_it(
     assert link["clock_offset_ms"] == -3
     assert link["samples"] == 5
     assert all("link" not in point for point in anonymous.state()["points"])
-    assert all("link" not in point for point in ward.state()["points"])
+    # The points' own pages see it too (their variant is the MC's, so a change is sent once).
+    assert next(p for p in ward.state()["points"] if p["id"] == "thoi-an")["link"] == link
     assert ward.post("/points/an-phu-dong/link", {"rtt_ms": 5}).status_code == 403
 
 
@@ -235,3 +236,18 @@ def _moment(text: str):  # noqa: ANN202
     from datetime import datetime
 
     return datetime.fromisoformat(text)
+
+
+def test_a_state_reads_the_same_whenever_it_is_sent_and_reflow_says_how_late_it_runs(mc, clock):
+    state = mc.advance().get_json()
+    planned = state["timing"]["item_planned_seconds"]
+    assert state["timing"]["reflow_seconds"] == 0
+    clock.advance(seconds=planned + 90)  # the live item runs a minute and a half over
+    later = mc.state()
+    assert later["version"] == state["version"]
+    assert later["agenda"] == state["agenda"]  # projected starts as of the last change
+    assert later["timing"]["reflow_seconds"] == 90  # the items to come start that much later
+    state = mc.post("/hold").get_json()  # a change: projected again from now
+    assert state["timing"]["reflow_seconds"] == 0
+    clock.advance(seconds=30)
+    assert mc.state()["timing"]["reflow_seconds"] == 30  # on hold, the rest moves on too

@@ -212,6 +212,9 @@ class Timing:
     drift_seconds: float | None = None
     item_remaining_seconds: float | None = None  # < 0: over by this much
     item_warn_seconds: int | None = None  # the countdown warns below this
+    # How much later than ``projected_starts`` (worked out as of the last change) the items
+    # to come start as of now: the live item running over, or on hold, or a late start.
+    reflow_seconds: float = 0.0
 
 
 def new_state(plan: Plan) -> CeremonyState:
@@ -654,10 +657,20 @@ class Ceremony:
         plan, state = self.plan, self.state
         planned_end = plan.planned_end
         planned_length = timedelta(minutes=plan.planned_minutes)
+        reference = self.reference_time(now)
         if state.phase == "not_started":
             projected_end = max(now, plan.event.starts_at) + planned_length
             over = (projected_end - planned_end).total_seconds()
-            return Timing(None, None, None, over, projected_end, planned_end)
+            reflow = max(now, plan.event.starts_at) - max(reference, plan.event.starts_at)
+            return Timing(
+                None,
+                None,
+                None,
+                over,
+                projected_end,
+                planned_end,
+                reflow_seconds=reflow.total_seconds(),
+            )
         started_at = state.started_at or now
         start_delay = (started_at - plan.event.starts_at).total_seconds()
         if state.phase == "finished":
@@ -674,6 +687,8 @@ class Ceremony:
         projected_end = now + timedelta(seconds=remaining_here + remaining_after)
         over = (projected_end - planned_end).total_seconds()
         drift = (projected_end - started_at - planned_length).total_seconds()
+        then = reference + timedelta(seconds=max(0.0, planned - self._elapsed(reference)))
+        reflow = (now + timedelta(seconds=remaining_here)) - then
         return Timing(
             elapsed,
             planned,
@@ -685,7 +700,18 @@ class Ceremony:
             drift,
             item_remaining_seconds=planned - elapsed,
             item_warn_seconds=plan.warn_seconds(item),
+            reflow_seconds=reflow.total_seconds(),
         )
+
+    def reference_time(self, now: datetime) -> datetime:
+        """Return the time the state's projections are worked out at: its last change.
+
+        So that a state of one version always reads the same (whatever moment it is sent),
+        ``projected_starts`` counts from then; ``Timing.reflow_seconds`` is how much later
+        the items to come start as of ``now``.
+        """
+        updated = self.state.updated_at
+        return updated if updated is not None and updated <= now else now
 
     def planned_seconds(self, item_id: str) -> float:
         """Return an item's planned seconds, with what the MC added to it."""
@@ -693,10 +719,11 @@ class Ceremony:
         return item.planned_minutes * 60.0 + self.state.extensions.get(item_id, 0.0)
 
     def projected_starts(self, now: datetime) -> dict[str, datetime | None]:
-        """Return when each item started (live, done) or should start now (pending).
+        """Return when each item started (live, done) or should start (pending), as of ``now``.
 
         Pending items after the live one re-flow from its time left, with what the MC
-        added; items passed over have none.
+        added; items passed over have none. The state's snapshot asks this as of its last
+        change (``reference_time``), so that it reads the same whenever it is sent.
         """
         state = self.state
         starts: dict[str, datetime | None] = {}

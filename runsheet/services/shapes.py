@@ -108,6 +108,15 @@ class Timing(TypedDict):
     item_warn_seconds: Annotated[
         Count | None, Rule(description="The countdown turns to warning below this.")
     ]
+    reflow_seconds: Annotated[
+        float,
+        Rule(
+            description=(
+                "How much later than `agenda[].projected_start` (worked out as of the state's "
+                "last change) the pending items start as of `computed_at`."
+            )
+        ),
+    ]
 
 
 @with_config(CLOSED)
@@ -137,7 +146,7 @@ class StageChannel(TypedDict):
 
 @with_config(CLOSED)
 class LinkHealth(TypedDict):
-    """A point page's link: median and spread of its last measures (the MC's state only)."""
+    """A point page's link: median and spread of its last measures (not in the public state)."""
 
     rtt_ms: Count
     jitter_ms: Count
@@ -170,7 +179,9 @@ class PointStatus(TypedDict):
     present: Count | None
     note: str | None
     trouble: PointTrouble | None
-    link: NotRequired[LinkHealth | None]
+    link: NotRequired[
+        Annotated[LinkHealth | None, Rule(description="The MC's and the points' state only.")]
+    ]
 
 
 @with_config(CLOSED)

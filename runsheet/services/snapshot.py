@@ -31,7 +31,7 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> shapes.S
     """Return the state every viewer may see (no tokens, no messages, no link health)."""
     ceremony = Ceremony(plan, state)
     timing = ceremony.timing(now)
-    projected = ceremony.projected_starts(now)
+    projected = ceremony.projected_starts(ceremony.reference_time(now))
     event = plan.event
     return {
         "version": state.version,
@@ -65,6 +65,7 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> shapes.S
             "planned_end": _iso(timing.planned_end, plan),
             "item_remaining_seconds": timing.item_remaining_seconds,
             "item_warn_seconds": timing.item_warn_seconds,
+            "reflow_seconds": timing.reflow_seconds,
         },
         "hold": {"since": _iso(state.hold_since, plan)} if state.hold_since else None,
         "run": (
@@ -100,19 +101,19 @@ def as_seen_by(
 ) -> shapes.StateSnapshot:
     """Return ``public`` (this state's public snapshot) as ``actor`` may see it.
 
-    The public snapshot itself for a viewer, else a shallow copy with the actor's messages:
-    a broadcast builds the public snapshot once and shares it between every role's variant.
+    The public snapshot itself for a viewer; for the MC and a point, a shallow copy with the
+    points' link health and the actor's messages. A broadcast builds the public snapshot
+    once and shares it between every role's variant, and the MC's and the points' variants
+    are equal while no message is addressed to one point, so they go out as one.
     """
+    if actor.role not in ("mc", "point"):
+        return public
+    points = [{**seen, "link": _link(plan, state.points[seen["id"]])} for seen in public["points"]]
     if actor.role == "mc":
-        points = [
-            {**seen, "link": _link(plan, state.points[seen["id"]])} for seen in public["points"]
-        ]
         messages = [_message(plan, m) for m in state.messages]
-        return {**public, "points": points, "messages": messages}
-    if actor.role == "point":
-        mine = [_message(plan, m) for m in state.messages if m.to in (None, actor.point_id)]
-        return {**public, "messages": mine}
-    return public
+    else:
+        messages = [_message(plan, m) for m in state.messages if m.to in (None, actor.point_id)]
+    return {**public, "points": points, "messages": messages}
 
 
 def server_time(plan: Plan, now: datetime) -> str:

@@ -96,10 +96,21 @@ export function pointOf(state, pointId) {
   return state.points.find((p) => p.id === pointId) || null;
 }
 
+/**
+ * Return when a pending item should start now (ms), or null. The state's projected starts
+ * are worked out as of its last change; `timing.reflow_seconds` is how much later they are
+ * as of the state's sending (a live item running over, or a timer on hold).
+ */
+export function projectedStart(item, state) {
+  if (!item.projected_start) return null;
+  const reflow = item.status === "pending" ? (state.timing.reflow_seconds || 0) * 1000 : 0;
+  return Date.parse(item.projected_start) + reflow;
+}
+
 /** Return whether an item's projected start differs from its planned one by a minute or more. */
-export function projectedDiffers(item) {
+export function projectedDiffers(item, state) {
   if (!item.projected_start || item.status !== "pending") return false;
-  return Math.abs(Date.parse(item.projected_start) - Date.parse(item.planned_start)) >= 60_000;
+  return Math.abs(projectedStart(item, state) - Date.parse(item.planned_start)) >= 60_000;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The MC console: the run-sheet and its big Next with the speaker's countdown, extend and
 // hold, the stage channel, the check-in board with each point's link, messages, roll call.
 
-import { itemClock, liveItem, nextItem, pointName, pointOf, projectedDiffers, remotePointOf, timingAt } from "./agenda.js";
+import { itemClock, liveItem, nextItem, pointName, pointOf, projectedDiffers, projectedStart, remotePointOf, timingAt } from "./agenda.js";
 import { Attention } from "./attention.js";
 import { confirmAction, confirmOpen } from "./confirm.js";
 import { countdownAt } from "./countdown.js";
@@ -254,7 +254,7 @@ function renderRunsheet(state) {
           : t("agenda.since", { time: fmt.time(item.started_at) })
         : "";
       setText(slot(row, "actual"), actual);
-      const projected = projectedDiffers(item) ? t("agenda.projected", { time: fmt.time(item.projected_start) }) : "";
+      const projected = projectedDiffers(item, state) ? t("agenda.projected", { time: fmt.time(projectedStart(item, state)) }) : "";
       setText(slot(row, "projected"), projected);
       show(slot(row, "projected"), Boolean(projected));
       setText(slot(row, "badge"), t(`status.${status}`));

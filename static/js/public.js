@@ -1,7 +1,7 @@
 // The public page: now speaking, the programme with actual and projected times (and the
 // items skipped), the points' status.
 
-import { liveItem, pointName, projectedDiffers } from "./agenda.js";
+import { liveItem, pointName, projectedDiffers, projectedStart } from "./agenda.js";
 import { byId, cloneTemplate, isolate, setData, setText, slot, syncChildren } from "./dom.js";
 import { startPage } from "./page.js";
 
@@ -42,8 +42,8 @@ function render(state, { t, fmt }) {
           : t("agenda.since", { time: fmt.time(item.started_at) })
         : "";
       setText(slot(row, "actual"), actual);
-      const projected = projectedDiffers(item)
-        ? t("agenda.projected", { time: fmt.time(item.projected_start) }) : "";
+      const projected = projectedDiffers(item, state)
+        ? t("agenda.projected", { time: fmt.time(projectedStart(item, state)) }) : "";
       setText(slot(row, "projected"), projected);
       setText(slot(row, "badge"), item.status === "pending" ? "" : t(`status.${item.status}`));
       setText(slot(row, "title"), item.title);
