@@ -72,7 +72,6 @@ class AgendaEntry(TypedDict):
     planned_end: Moment
     planned_minutes: Annotated[int, Rule(ge=1)]
     minutes_estimated: bool
-    notes: str
     status: ItemStatus
     started_at: Moment | None
     ended_at: Moment | None
@@ -171,7 +170,6 @@ class PointStatus(TypedDict):
     id: str
     name: str
     kind: PointKind
-    attendees: list[str]
     online: bool
     last_seen_at: Moment | None
     checked_in_at: Moment | None

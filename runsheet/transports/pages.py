@@ -219,6 +219,13 @@ def _render(
         "messages": catalog(g.lang),
         "state": state_body(actor, current, services().ceremony.clock()),
     }
+    if page == "mc":
+        # What the console shows of the live item beyond the state: plan facts that do not
+        # change while it runs, so they ride in the page rather than in every push.
+        data["details"] = {
+            "notes": {item.id: item.notes for item in plan.agenda if item.notes},
+            "attendees": {p.id: list(p.attendees) for p in plan.points if p.attendees},
+        }
     html = render_template(
         template,
         page=page,

@@ -170,10 +170,11 @@ function renderLiveDetails(state, live) {
   if (!live) return;
   setText(el.nowPrepared, live.prepared_by ? t("mc.prepared_by", { unit: live.prepared_by }) : "");
   show(el.nowPrepared, Boolean(live.prepared_by));
-  setText(el.nowNotes, live.notes || "");
-  show(el.nowNotes, Boolean(live.notes));
+  const notes = planDetails.notes[live.id] || "";
+  setText(el.nowNotes, notes);
+  show(el.nowNotes, Boolean(notes));
   const point = pointOf(state, live.point_id);
-  const groups = point && point.attendees ? point.attendees : [];
+  const groups = (point && planDetails.attendees[point.id]) || [];
   show(el.nowAttendees, groups.length > 0);
   setText(el.nowAttendeesSummary, point
     ? t("mc.attendees", { point: point.name, n: groups.length }) : "");
@@ -667,6 +668,8 @@ function renderAll() {
 }
 
 const ownName = consoleName(makeTranslator(readPageData().messages));
+// The live item's notes and its point's attendee groups: plan facts, sent once with the page.
+const planDetails = readPageData().details || { notes: {}, attendees: {} };
 el.consoleName.textContent = ownName;
 
 ctx = startActingPage({
