@@ -78,7 +78,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--env", action="append", default=[], help="extra NAME=VALUE for the servers")
     add("--py-spy", help="py-spy executable: profile the servers during the advances")
     add("--profile-out", type=Path, default=Path("profile"), help="prefix of profile files")
-    add("--max-other", type=float, default=30, help="rerun if others used more (% of a core)")
+    add("--max-other", type=float, default=30, help="rerun if others used more (%% of a core)")
     add("--attempts", type=int, default=3, help="runs at most, when others disturb them")
     add("--label", help="name of the run in the output")
     add("--json", type=Path, help="write the result here")
