@@ -2,6 +2,7 @@
 // warning and danger levels, the overtime with its sign; before the start, the time to it.
 
 import { itemClock } from "./agenda.js";
+import { setData, setText, show } from "./dom.js";
 
 // A countdown to the start further away than this is not shown (the date is, instead).
 const START_COUNTDOWN_SECONDS = 24 * 3600;
@@ -43,4 +44,21 @@ export function countdownAt(state, fmt, nowMs) {
     }
   }
   return { kind: "none", text: "", level: "normal", blink: false, held: false, remaining: null };
+}
+
+/**
+ * Draw a countdown (from `countdownAt`) into its box, whose data-kind, data-level and
+ * data-blink the styles read, its value and its label (to the start, on hold, left, over).
+ */
+export function drawCountdown({ box, value, label }, shown, t) {
+  show(box, shown.kind !== "none");
+  setData(box, "kind", shown.kind);
+  setData(box, "level", shown.held ? "held" : shown.level);
+  setData(box, "blink", shown.blink ? "yes" : "no");
+  setText(value, shown.text);
+  let words = "";
+  if (shown.kind === "start") words = t("countdown.to_start");
+  else if (shown.held) words = t("countdown.on_hold");
+  else if (shown.kind === "item") words = t(shown.remaining > 0 ? "countdown.left" : "countdown.over");
+  setText(label, words);
 }

@@ -5,7 +5,7 @@
 
 import { liveItem, nextItem, pointName, remotePointOf, timingAt } from "./agenda.js";
 import { Attention } from "./attention.js";
-import { countdownAt } from "./countdown.js";
+import { countdownAt, drawCountdown } from "./countdown.js";
 import { byId, cloneTemplate, isolate, setData, setText, show, slot, syncChildren } from "./dom.js";
 import { errorText } from "./live.js";
 import { startActingPage } from "./page.js";
@@ -169,15 +169,8 @@ function renderElapsed() {
   setText(el.nowElapsed, timing.elapsed === null ? "" : t("point.elapsed", {
     elapsed: fmt.duration(timing.elapsed), planned: fmt.duration(timing.planned),
   }));
-  const shown = countdownAt(state, fmt, now);
-  show(el.countdown, shown.kind !== "none");
-  setData(el.countdown, "kind", shown.kind);
-  setData(el.countdown, "level", shown.held ? "held" : shown.level);
-  setData(el.countdown, "blink", shown.blink ? "yes" : "no");
-  setText(el.countdownValue, shown.text);
-  setText(el.countdownLabel, shown.kind === "start" ? t("countdown.to_start")
-    : shown.held ? t("countdown.on_hold")
-      : shown.kind === "item" ? t(shown.remaining > 0 ? "countdown.left" : "countdown.over") : "");
+  const countdown = { box: el.countdown, value: el.countdownValue, label: el.countdownLabel };
+  drawCountdown(countdown, countdownAt(state, fmt, now), t);
 }
 
 // -- the standby and live cues ------------------------------------------------------------------

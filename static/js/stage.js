@@ -6,7 +6,7 @@
 // MC's message.
 
 import { liveItem, nextItem, pointName } from "./agenda.js";
-import { countdownAt } from "./countdown.js";
+import { countdownAt, drawCountdown } from "./countdown.js";
 import { byId, isolate, setData, setText, show } from "./dom.js";
 import { everySecond } from "./live.js";
 import { startPage } from "./page.js";
@@ -85,17 +85,8 @@ function render(state, context) {
 function renderCountdown(now) {
   const state = ctx.live.state;
   const { t, fmt } = ctx;
-  const shown = countdownAt(state, fmt, now);
-  show(el.countdown, shown.kind !== "none");
-  setData(el.countdown, "kind", shown.kind);
-  setData(el.countdown, "level", shown.held ? "held" : shown.level);
-  setData(el.countdown, "blink", shown.blink ? "yes" : "no");
-  setText(el.countdownValue, shown.text);
-  let label = "";
-  if (shown.kind === "start") label = t("countdown.to_start");
-  else if (shown.held) label = t("countdown.on_hold");
-  else if (shown.kind === "item") label = shown.remaining > 0 ? t("countdown.left") : t("countdown.over");
-  setText(el.countdownLabel, label);
+  const countdown = { box: el.countdown, value: el.countdownValue, label: el.countdownLabel };
+  drawCountdown(countdown, countdownAt(state, fmt, now), t);
 }
 
 function tick() {
