@@ -17,7 +17,7 @@ from .plans import default_plan
 from .services import Services
 from .services.ceremony import CeremonyService
 from .services.clock import SteadyClock
-from .services.plans import install_plan
+from .services.plans import ensure_token_hashes, install_plan
 from .storage.store import Store, sqlite_url
 
 
@@ -70,6 +70,8 @@ def build_services(config: Mapping[str, Any]) -> Services:
     clock = config.get("CLOCK") or SteadyClock()
     if store.active_event() is None:
         install_plan(store, default_plan(), config["SECRET_KEY"], clock())
+    else:
+        ensure_token_hashes(store, config["SECRET_KEY"], clock())
     ceremony = CeremonyService(
         store,
         clock=clock,

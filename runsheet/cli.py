@@ -237,7 +237,7 @@ def _role_links(svc, plan):  # noqa: ANN001, ANN202
 
 
 def _link_rows(plan, found) -> list[LinkRow]:  # noqa: ANN001
-    rows = [LinkRow("MC", found.mc, "mc")]
+    rows = [LinkRow("Organizer", found.organizer, "organizer"), LinkRow("MC", found.mc, "mc")]
     rows += [
         LinkRow(plan.point(pid).name, url, f"point-{pid}") for pid, url in found.points.items()
     ]

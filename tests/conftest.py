@@ -159,12 +159,13 @@ def runner(database_url, tmp_path, monkeypatch):
 
 
 def tokens_of(app) -> dict:  # noqa: ANN001
-    """Return the token of the MC and of each point, read from their links."""
+    """Return the token of the organizer, the MC and each point, read from their links."""
     svc = app.extensions["runsheet"]
     plan = svc.ceremony.current().plan
     links = role_links(svc.store, plan, svc.secret_key, svc.base_url)
     token = lambda url: url.split("?token=")[1]  # noqa: E731
-    return {"mc": token(links.mc), **{pid: token(url) for pid, url in links.points.items()}}
+    roles = {"organizer": token(links.organizer), "mc": token(links.mc)}
+    return {**roles, **{pid: token(url) for pid, url in links.points.items()}}
 
 
 class Caller:
@@ -209,6 +210,12 @@ def tokens(app) -> dict:
 def mc(client, tokens) -> Caller:
     """Return the MC, calling the API with the MC token."""
     return Caller(client, tokens["mc"])
+
+
+@pytest.fixture
+def organizer(client, tokens) -> Caller:
+    """Return the organizer, calling the API with the organizer token."""
+    return Caller(client, tokens["organizer"])
 
 
 @pytest.fixture

@@ -825,3 +825,13 @@ def test_an_answer_to_a_roll_call_that_is_over_is_refused(client, mc, ward):
 
 def test_an_expected_version_beyond_json_integers_is_refused_by_name(client, mc):
     refused(client, lambda: mc.advance(expected_version=2**60), 400, field="expected_version")
+
+
+def test_the_organizer_may_do_what_the_mc_may_and_sees_what_the_mc_sees(client, tokens):
+    organizer = {"Authorization": f"Bearer {tokens['organizer']}"}
+    answer = client.post("/api/v1/advance", headers=organizer)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["phase"] == "live"
+    message = client.post("/api/v1/messages", json={"text": "Kiểm tra"}, headers=organizer)
+    assert message.status_code == 200
+    assert message.get_json()["messages"][0]["text"] == "Kiểm tra"  # sees what the MC sees

@@ -41,7 +41,8 @@ def test_init_creates_the_database_with_the_built_in_ceremony(runner):
 
 def test_links_json_prints_every_role_with_a_working_token(runner, database_url):
     links = _links(runner)
-    assert set(links) == {"mc", "points", "public", "stage"}
+    assert set(links) == {"organizer", "mc", "points", "public", "stage"}
+    assert links["organizer"].startswith("http://127.0.0.1:5000/organizer?token=")
     assert sorted(links["points"]) == sorted(POINT_IDS)
     assert links["mc"].startswith("http://127.0.0.1:5000/mc?token=")
     assert links["public"] == "http://127.0.0.1:5000/"
@@ -54,18 +55,20 @@ def test_links_json_prints_every_role_with_a_working_token(runner, database_url)
     response = client.post("/api/v1/points/thoi-an/checkin", json={"by": "An"}, headers=ward)
     assert response.status_code == 200
     assert client.post("/api/v1/advance", headers=ward).status_code == 403
+    organizer = {"Authorization": f"Bearer {_token(links['organizer'])}"}
+    assert client.post("/api/v1/back", headers=organizer).status_code == 200
 
 
 def test_each_link_carries_its_token_exactly_once(runner):
     links = _links(runner)
-    for url in [links["mc"], *links["points"].values()]:
+    for url in [links["organizer"], links["mc"], *links["points"].values()]:
         assert url.count("token=") == 1
 
 
 def test_links_with_qr_draws_a_code_for_each_link(runner):
     result = runner.invoke("links", "--qr")
     assert result.exit_code == 0
-    assert result.output.count("?token=") == 14
+    assert result.output.count("?token=") == 15
     assert "█" in result.output or "▀" in result.output
 
 
@@ -191,7 +194,8 @@ def test_links_qr_out_writes_an_svg_and_a_png_of_each_link(runner, tmp_path):
     result = runner.invoke("links", "--qr", "--out", str(out))
     assert result.exit_code == 0, result.output
     links = _links(runner)
-    expected = {"mc": links["mc"], "public": links["public"], "stage": links["stage"]}
+    expected = {"organizer": links["organizer"], "mc": links["mc"]}
+    expected |= {"public": links["public"], "stage": links["stage"]}
     expected |= {f"point-{pid}": url for pid, url in links["points"].items()}
     written = sorted(path.name for path in out.iterdir())
     assert written == sorted(f"{stem}.{kind}" for stem in expected for kind in ("svg", "png"))

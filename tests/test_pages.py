@@ -122,6 +122,15 @@ def test_the_mc_link_keeps_the_token_in_an_httponly_cookie_and_drops_it_from_the
     assert page_data(page)["page"] == "mc"
 
 
+def test_the_organizer_link_opens_the_workspace_and_the_mc_console_but_not_a_point(client, tokens):
+    assert open_with_token(client, "/organizer", tokens["organizer"]).status_code == 303
+    assert page_data(client.get("/organizer"))["page"] == "organizer"
+    assert open_with_token(client, "/mc", tokens["organizer"]).status_code == 303
+    assert page_data(client.get("/mc"))["page"] == "mc"
+    assert open_with_token(client, "/points/thoi-an", tokens["organizer"]).status_code == 403
+    assert open_with_token(client, "/organizer", tokens["mc"]).status_code == 403
+
+
 def test_a_point_link_sets_that_points_cookie_and_opens_its_page(client, tokens):
     response = open_with_token(client, "/points/thoi-an", tokens["thoi-an"])
 

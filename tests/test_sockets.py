@@ -99,6 +99,16 @@ def test_each_role_receives_its_own_variant_of_the_state(server, crowd):
     assert ward.sessions == [{"role": "point", "point_id": "thoi-an"}]
 
 
+def test_the_organizer_receives_the_mcs_variant_and_may_move_the_run_sheet(server, crowd):
+    organizer = crowd.user({"token": server.tokens["organizer"]}, name="organizer").connect()
+    ack = organizer.call("message", {"text": "Thới An: xin bật micro", "to": "thoi-an"})
+    assert ack["ok"], ack
+    assert organizer.sessions == [{"role": "organizer", "point_id": None}]
+    shown = organizer.wait_for_version(ack["state"]["version"])
+    assert [m["text"] for m in shown["messages"]] == ["Thới An: xin bật micro"]
+    assert organizer.call("advance")["ok"]
+
+
 # -- who may do what -------------------------------------------------------------------
 
 

@@ -51,7 +51,7 @@ class Action:
     """One action: its name, who may perform it, its payload fields and its rule."""
 
     name: str
-    roles: frozenset[str]  # "mc" and/or "point"
+    roles: frozenset[str]  # "mc" and/or "point"; the organizer may do what the MC may
     fields: dict[str, Field]
     apply: Apply
     own_point_only: bool = True  # a point may act only on itself
@@ -60,7 +60,8 @@ class Action:
         """Raise unless ``actor``'s role may perform this action at all."""
         if actor.role == "public":
             raise Unauthenticated(f"{self.name}: needs a token")
-        if actor.role not in self.roles:
+        as_role = "mc" if actor.runs_ceremony else actor.role
+        if as_role not in self.roles:
             raise Forbidden(f"{self.name}: not allowed for {actor.label}")
 
     def authorize(self, actor: Actor, args: dict[str, Any]) -> None:
@@ -168,7 +169,7 @@ def _ack_message(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: da
 
 
 def _roll_call(ceremony: Ceremony, actor: Actor, args: dict[str, Any], now: datetime) -> None:
-    if actor.role == "mc":
+    if actor.runs_ceremony:
         ceremony.start_roll_call(args.get("seconds", 60), now)
     else:
         ceremony.answer_roll_call(actor.point_id, now, args.get("roll_call_id"))

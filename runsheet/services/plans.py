@@ -97,6 +97,21 @@ def rotate_tokens(store: Store, slug: str, secret_key: str, now: datetime) -> in
     return generation
 
 
+def ensure_token_hashes(store: Store, secret_key: str, now: datetime) -> None:
+    """Store the missing tokens of every event (a role added since it was loaded).
+
+    Tokens derive from the key and the generation, so the ones already handed out stay
+    valid; only the roles without a stored hash gain one.
+    """
+    for slug, _title, _active in store.list_events():
+        event = store.event_by_slug(slug)
+        generation = token_generation(store, slug)
+        expected = set(derive_tokens(secret_key, event.plan, generation))
+        if expected - store.token_roles(event.id):
+            with store.transaction() as conn:
+                _store_token_hashes(store, conn, event.id, event.plan, secret_key, generation, now)
+
+
 def _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now) -> None:  # noqa: ANN001
     tokens = derive_tokens(secret_key, plan, generation)
     hashes = {role: hash_token(token) for role, token in tokens.items()}
@@ -107,6 +122,7 @@ def _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now
 class Links:
     """Every role's link to its page, each carrying its token."""
 
+    organizer: str
     mc: str
     points: dict[str, str]
     public: str
@@ -115,6 +131,7 @@ class Links:
     def as_dict(self) -> dict:
         """Return the links in the shape of ``runsheet links --json``."""
         return {
+            "organizer": self.organizer,
             "mc": self.mc,
             "points": dict(self.points),
             "public": self.public,
@@ -131,6 +148,7 @@ def role_links(store: Store, plan: Plan, secret_key: str, base_url: str) -> Link
         return f"{base}{path}?token={quote(tokens[(role, point_id)])}"
 
     return Links(
+        organizer=with_token("/organizer", "organizer"),
         mc=with_token("/mc", "mc"),
         points={p.id: with_token(f"/points/{p.id}", "point", p.id) for p in plan.points},
         public=f"{base}/",

@@ -106,10 +106,10 @@ def as_seen_by(
     once and shares it between every role's variant, and the MC's and the points' variants
     are equal while no message is addressed to one point, so they go out as one.
     """
-    if actor.role not in ("mc", "point"):
+    if not actor.runs_ceremony and actor.role != "point":
         return public
     points = [{**seen, "link": _link(plan, state.points[seen["id"]])} for seen in public["points"]]
-    if actor.role == "mc":
+    if actor.runs_ceremony:
         messages = [_message(plan, m) for m in state.messages]
     else:
         messages = [_message(plan, m) for m in state.messages if m.to in (None, actor.point_id)]

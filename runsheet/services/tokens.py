@@ -1,4 +1,4 @@
-"""Access tokens: one for the MC, one per connection point.
+"""Access tokens: one for the organizer, one for the MC, one per connection point.
 
 A token is an HMAC of the installation's secret key, the event, a generation number and
 the role, so it is unguessable without the key, the database holds only its SHA-256 hash,
@@ -20,9 +20,9 @@ from ..storage.store import Store
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: the MC, a connection point, or a public viewer."""
+    """Who is acting: the organizer, the MC, a connection point, or a public viewer."""
 
-    role: str  # "mc", "point" or "public"
+    role: str  # one of ROLES, or "public"
     point_id: str | None = None
     # The console's own name (e.g. "Laptop phòng A"), told by the page or the API caller;
     # not part of who the actor is, so it plays no part in comparing actors.
@@ -33,12 +33,21 @@ class Actor:
         return replace(self, console=console or None)
 
     @property
+    def runs_ceremony(self) -> bool:
+        """Say whether this actor may do what the MC may (the MC and the organizer)."""
+        return self.role in CEREMONY_ROLES
+
+    @property
     def label(self) -> str:
         """Return a short name for logs and rooms, e.g. ``point:thoi-an``."""
         return f"point:{self.point_id}" if self.role == "point" else self.role
 
 
 PUBLIC = Actor("public")
+
+# The roles that hold a token. The organizer may do everything the MC may, and edit.
+ROLES = ("organizer", "mc", "point")
+CEREMONY_ROLES = frozenset({"organizer", "mc"})
 
 
 def hash_token(token: str) -> str:
@@ -58,8 +67,8 @@ def derive_token(
 def derive_tokens(
     secret_key: str, plan: Plan, generation: int
 ) -> dict[tuple[str, str | None], str]:
-    """Return the token of the MC and of every point of the plan."""
-    roles: list[tuple[str, str | None]] = [("mc", None)]
+    """Return the token of the organizer, the MC and every point of the plan."""
+    roles: list[tuple[str, str | None]] = [("organizer", None), ("mc", None)]
     roles += [("point", point.id) for point in plan.points]
     slug = plan.event.slug
     return {

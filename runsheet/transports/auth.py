@@ -11,17 +11,20 @@ from ..services.tokens import Actor, identify
 # Each role's page keeps its token in its own HttpOnly cookie, so one browser can hold the
 # MC console and a point's page in two tabs without one token replacing the other.
 MC_COOKIE = "runsheet_mc"
+ORGANIZER_COOKIE = "runsheet_organizer"
 POINT_COOKIE_PREFIX = "runsheet_point_"
 
 
 def token_cookie_name(page: str, point_id: str | None = None) -> str:
-    """Return the name of the cookie that keeps a page's token ("mc" or "point")."""
+    """Return the name of the cookie that keeps a page's token ("organizer", "mc", "point")."""
+    if page == "organizer":
+        return ORGANIZER_COOKIE
     return MC_COOKIE if page == "mc" else f"{POINT_COOKIE_PREFIX}{point_id}"
 
 
 def page_token(page: str, point_id: str | None = None) -> str | None:
     """Return the token a page's cookie holds for the current request, or None."""
-    if page not in ("mc", "point") or (page == "point" and not point_id):
+    if page not in ("organizer", "mc", "point") or (page == "point" and not point_id):
         return None
     return request.cookies.get(token_cookie_name(page, point_id))
 

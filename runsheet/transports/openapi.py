@@ -227,7 +227,7 @@ def _action_description(action: Action) -> str:
 
 
 def _callers(action: Action) -> str:
-    who = {"mc": "the MC", "point": "a point"}
+    who = {"mc": "the MC (or the organizer)", "point": "a point"}
     names = [who[role] for role in sorted(action.roles)]
     callers = " or ".join(names)
     if "point" in action.roles and action.own_point_only and "point_id" in action.fields:

@@ -139,6 +139,12 @@ def mc_page():  # noqa: ANN201
     return _private_page("mc", None)
 
 
+@bp.get("/organizer")
+def organizer_page():  # noqa: ANN201
+    """Show the organizer's workspace to the holder of the organizer token."""
+    return _private_page("organizer", None)
+
+
 @bp.get("/points/<point_id>")
 def point_page(point_id: str):  # noqa: ANN201
     """Show a connection point's page to the holder of that point's token."""
@@ -175,7 +181,7 @@ def _private_page(page: str, point_id: str | None):  # noqa: ANN202
         response = _notice("link_expired", 401)
         response.delete_cookie(cookie, path="/", samesite="Lax", secure=_secure_cookies())
         return response
-    template = "mc.html" if page == "mc" else "point.html"
+    template = {"mc": "mc.html", "organizer": "organizer.html"}.get(page, "point.html")
     calendar = _calendar(current.plan, point_id) if page == "point" else None
     return _render(template, page, current, actor, point_id=point_id, calendar=calendar)
 
@@ -188,8 +194,10 @@ def _identify(current: Current, token: str) -> Actor:
 
 
 def _may_open(actor: Actor, page: str, point_id: str | None) -> bool:
-    if page == "mc":
-        return actor.role == "mc"
+    if page == "organizer":
+        return actor.role == "organizer"
+    if page == "mc":  # the organizer may stand in for the MC
+        return actor.runs_ceremony
     return actor.role == "point" and actor.point_id == point_id
 
 
@@ -219,7 +227,7 @@ def _render(
         "messages": catalog(g.lang),
         "state": state_body(actor, current, services().ceremony.clock()),
     }
-    if page == "mc":
+    if page in ("mc", "organizer"):
         # What the console shows of the live item beyond the state: plan facts that do not
         # change while it runs, so they ride in the page rather than in every push.
         data["details"] = {

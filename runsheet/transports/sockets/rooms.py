@@ -16,7 +16,7 @@ def point_room(point_id: str) -> str:
 
 def room_of(actor: Actor) -> str:
     """Return the room whose variant of the state ``actor`` receives."""
-    if actor.role == "mc":
+    if actor.runs_ceremony:  # the organizer sees what the MC sees
         return MC_ROOM
     if actor.role == "point":
         return point_room(actor.point_id)

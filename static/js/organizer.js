@@ -1,0 +1,1 @@
+// The organizer's workspace: the plan editor, events, links and the audit log.
