@@ -835,3 +835,18 @@ def test_the_organizer_may_do_what_the_mc_may_and_sees_what_the_mc_sees(client, 
     message = client.post("/api/v1/messages", json={"text": "Kiểm tra"}, headers=organizer)
     assert message.status_code == 200
     assert message.get_json()["messages"][0]["text"] == "Kiểm tra"  # sees what the MC sees
+
+
+def test_a_page_calls_the_api_with_its_cookie_only_when_it_names_itself(client, tokens):
+    from runsheet.transports.auth import PAGE_HEADER
+
+    client.get(f"/organizer?token={tokens['organizer']}")  # keeps the token in its cookie
+    assert client.post("/api/v1/advance").status_code == 401  # a cookie alone: a forged form
+    named = client.post("/api/v1/advance", headers={PAGE_HEADER: "organizer"})
+    assert named.status_code == 200, named.get_json()
+    assert client.post("/api/v1/advance", headers={PAGE_HEADER: "mc"}).status_code == 401
+    wrong = client.post("/api/v1/advance", headers={PAGE_HEADER: "point"})
+    assert wrong.status_code == 401
+    assert "point:<id>" in wrong.get_json()["error"]
+    state = client.get("/api/v1/state", headers={PAGE_HEADER: "organizer"}).get_json()
+    assert "messages" in state  # the holder's variant, not the public one

@@ -13,7 +13,7 @@ from ..services.history import history, runs
 from ..services.plans import database_reason
 from ..services.snapshot import server_time, state_body
 from ..services.tokens import PUBLIC
-from .auth import api_actor, services
+from .auth import PAGE_HEADER, api_actor, services
 from .errors import error_body, error_response, status_of
 from .operations import operation
 
@@ -91,7 +91,8 @@ def get_state():  # noqa: ANN201
     Without a token: the public state. With the MC's token: also every message and the
     roll call's answers; with a point's token: the messages meant for it.
     """
-    actor = api_actor(required=False) if request.headers.get("Authorization") else PUBLIC
+    asks_as_holder = request.headers.get("Authorization") or request.headers.get(PAGE_HEADER)
+    actor = api_actor(required=False) if asks_as_holder else PUBLIC
     ceremony = services().ceremony
     return jsonify(state_body(actor, ceremony.current(), ceremony.clock()))
 

@@ -59,9 +59,36 @@ def console_label(value: object) -> str | None:
     return shown or None
 
 
-def api_actor(required: bool = True) -> Actor:
-    """Return the caller of an API request, identified by its Bearer token."""
+# A page calling the HTTP API names itself in this header ("organizer", "mc" or
+# "point:<id>") and is identified by that page's token cookie. A cross-site form or image
+# cannot send a custom header (and no CORS is allowed for the API), so a cookie alone never
+# authorizes a request: this header is the page's proof that it made the call itself.
+PAGE_HEADER = "X-Runsheet-Page"
+
+
+def page_header_token() -> str | None:
+    """Return the token of the page named by ``X-Runsheet-Page``, from its cookie, or None."""
+    named = request.headers.get(PAGE_HEADER)
+    if not named:
+        return None
+    page, _, point_id = named.partition(":")
+    if page not in ("organizer", "mc", "point") or (page == "point") != bool(point_id):
+        raise Unauthenticated(f"{PAGE_HEADER} must be organizer, mc or point:<id>")
+    token = page_token(page, point_id or None)
+    if token is None:
+        raise Unauthenticated("this page's link is not valid; ask the organizer for a new one")
+    return token
+
+
+def request_token() -> str | None:
+    """Return the token of an API request: its Bearer header, else its page's cookie."""
     token = bearer_token()
+    return token if token is not None else page_header_token()
+
+
+def api_actor(required: bool = True) -> Actor:
+    """Return the caller of an API request, by its Bearer token or its page's cookie."""
+    token = request_token()
     if token is None and required:
         raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
     svc = services()

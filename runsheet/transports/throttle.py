@@ -36,7 +36,7 @@ from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..services.ratelimit import TokenBucket
-from .auth import MC_COOKIE, POINT_COOKIE_PREFIX
+from .auth import MC_COOKIE, ORGANIZER_COOKIE, POINT_COOKIE_PREFIX
 from .errors import error_response
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def _token_of_request() -> str | None:
     if request.args.get("token"):
         return request.args["token"]
     for name in sorted(request.cookies):
-        if name == MC_COOKIE or name.startswith(POINT_COOKIE_PREFIX):
+        if name in (MC_COOKIE, ORGANIZER_COOKIE) or name.startswith(POINT_COOKIE_PREFIX):
             return request.cookies[name]
     return None
 
