@@ -154,7 +154,7 @@ def passcode_line(passcode: str) -> str:
 def livestream_lines(plan: Plan) -> list[str]:
     """Return the line that says where to watch the ceremony live, if it is streamed."""
     url = plan.event.livestream_url
-    return ["", f"Xem trực tiếp: {url}"] if url else []
+    return ["", f"Xem phát trực tiếp (livestream): {url}"] if url else []
 
 
 def point_description(plan: Plan, point: Point) -> str:
