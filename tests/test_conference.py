@@ -7,9 +7,11 @@ with its token, its invitation and the organizer's plan; nowhere else.
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
 import icalendar
+import openpyxl
 import pytest
 
 from runsheet.calendar.invites import write_event_invites
@@ -22,6 +24,7 @@ from runsheet.plans import (
     plan_from_dict,
     plan_to_dict,
 )
+from runsheet.plans.workbook import plan_from_workbook, workbook_bytes
 from runsheet.services.ceremony import utc_now
 from runsheet.services.conference import without_passcodes
 from tests.calendar_fixtures import (
@@ -358,3 +361,33 @@ def test_a_conference_as_anyone_may_see_it_has_no_passcode():
     assert EVENT_CONFERENCE.without_passcode() == Conference(
         EVENT_CONFERENCE.url, "Zoom", EVENT_CONFERENCE.meeting_id
     )
+
+
+# -- the conference in a workbook ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_workbook_carries_the_conference_the_livestream_and_a_points_own_meeting(language):
+    plan = with_conference(default_plan())
+
+    assert plan_from_workbook(workbook_bytes(plan, language)) == plan
+
+
+def test_a_bad_conference_link_in_a_workbook_names_its_sheet_row_and_column():
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(default_plan(), "vi")))
+    event = book["Sự kiện"]
+    row = next(r[0].row for r in event.iter_rows() if r[0].value == "Mật khẩu phòng họp")
+    event.cell(row=row, column=2, value="482193")  # a passcode, and no link
+    points = book["Điểm cầu"]
+    column = next(c.column for c in points[1] if c.value == "Liên kết phòng họp riêng")
+    points.cell(row=3, column=column, value="meet.example.org/abc")
+    out = io.BytesIO()
+    book.save(out)
+
+    with pytest.raises(PlanError) as raised:
+        plan_from_workbook(out.getvalue(), "plan.xlsx")
+    found = {problem.path: problem for problem in raised.value.problems}
+    assert found["event.conference.url"].sheet == "Sự kiện"
+    link = found["points[1].conference.url"]
+    assert (link.sheet, link.row, link.column) == ("Điểm cầu", 3, "Liên kết phòng họp riêng")
+    assert "https://" in link.message

@@ -92,6 +92,11 @@ EVENT_SHEET = Sheet(
         Column("reminder_minutes", "Nhắc trước (phút)", "Reminder (minutes)", WHOLE),
         Column("warn_minutes", "Báo sắp hết giờ (phút)", "Warning (minutes)", WHOLE),
         Column("calendar_domain", "Tên miền lịch", "Calendar domain"),
+        Column("conference.platform", "Nền tảng họp trực tuyến", "Conference platform"),
+        Column("conference.url", "Liên kết phòng họp", "Conference link"),
+        Column("conference.meeting_id", "Mã cuộc họp", "Meeting ID"),
+        Column("conference.passcode", "Mật khẩu phòng họp", "Meeting passcode"),
+        Column("livestream_url", "Liên kết phát trực tiếp", "Livestream link"),
     ),
     required=True,
 )
@@ -112,6 +117,11 @@ SHEETS: tuple[Sheet, ...] = (
             Column("attendees", "Thành phần tham dự", "Attendees", LIST),
             Column("contact_name", "Người liên hệ", "Contact"),
             Column("contact_email", "Thư điện tử liên hệ", "Contact e-mail"),
+            # A point's own meeting, replacing the event's (all blank: the event's).
+            Column("conference.platform", "Nền tảng họp riêng", "Own conference platform"),
+            Column("conference.url", "Liên kết phòng họp riêng", "Own conference link"),
+            Column("conference.meeting_id", "Mã cuộc họp riêng", "Own meeting ID"),
+            Column("conference.passcode", "Mật khẩu họp riêng", "Own meeting passcode"),
         ),
         required=True,
     ),
@@ -164,6 +174,27 @@ SHEETS: tuple[Sheet, ...] = (
     ),
 )
 SHEETS_BY_SECTION = {sheet.section: sheet for sheet in SHEETS}
+
+
+def field_value(record: dict, key: str) -> object:
+    """Return a record's value for a column; a dotted key reaches into a mapping.
+
+    ``conference.url`` is the ``url`` of the record's ``conference`` (None when absent).
+    """
+    head, dot, rest = key.partition(".")
+    value = record.get(head)
+    if not dot:
+        return value
+    return value.get(rest) if isinstance(value, dict) else None
+
+
+def put_field(record: dict, key: str, value: object) -> None:
+    """Set a record's value for a column; a dotted key fills a mapping (made when needed)."""
+    head, dot, rest = key.partition(".")
+    if not dot:
+        record[head] = value
+    else:
+        record.setdefault(head, {})[rest] = value
 
 
 def normalized(text: str) -> str:

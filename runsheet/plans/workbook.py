@@ -57,7 +57,9 @@ from .sheets import (
     choice_label,
     choice_value,
     column_named,
+    field_value,
     normalized,
+    put_field,
     sheet_named,
 )
 
@@ -124,7 +126,7 @@ def _write_event(out, event: dict[str, Any], language: str) -> None:  # noqa: AN
         elif column.key == "time":
             value = moment.time().replace(tzinfo=None) if moment else None
         else:
-            value = event.get(column.key)
+            value = field_value(event, column.key)
         out.append([column.label(language), _cell_value(column, value, language)])
         _format(out.cell(row=out.max_row, column=2), column)
     _style_header(out, 2)
@@ -140,7 +142,10 @@ def _write_table(out, sheet: Sheet, records: list[dict[str, Any]], language: str
     out.append([column.label(language) for column in sheet.columns])
     for record in records:
         out.append(
-            [_cell_value(column, record.get(column.key), language) for column in sheet.columns]
+            [
+                _cell_value(column, field_value(record, column.key), language)
+                for column in sheet.columns
+            ]
         )
         for index, column in enumerate(sheet.columns, start=1):
             _format(out.cell(row=out.max_row, column=index), column)
@@ -365,7 +370,7 @@ def _read_event(reading: _Reading, worksheet) -> None:  # noqa: ANN001
         if column.key in ("date", "time"):
             parts[column.key] = converted  # None: blank or reported
         elif converted is not None:
-            event[column.key] = converted
+            put_field(event, column.key, converted)
     if "event.starts_at" in reading.reported:
         pass  # a date or time that cannot be read: said already
     elif parts.get("date") and parts.get("time"):
@@ -440,7 +445,7 @@ def _read_table(reading: _Reading, sheet: Sheet, title: str, rows: Iterator[tupl
             reading.cells[path] = cell
             converted = _convert(reading, path, cell, column, values.get(position))
             if converted is not None:
-                record[column.key] = converted
+                put_field(record, column.key, converted)
         records.append(record.get("slogan") if sheet.section == "slogans" else record)
     reading.data[sheet.section] = records
 
