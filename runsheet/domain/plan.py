@@ -161,9 +161,7 @@ class Plan:
     def deadlines_of(self, point_id: str) -> tuple[Deadline, ...]:
         """Return the deadlines by which this point must deliver, in the plan's order."""
         return tuple(
-            d
-            for d in self.deadlines
-            if any(p.id == point_id for p in self.delivering_points(d))
+            d for d in self.deadlines if any(p.id == point_id for p in self.delivering_points(d))
         )
 
     def item_index(self, item_id: str) -> int:
