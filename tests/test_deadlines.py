@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
-from runsheet.plans import PlanError, default_plan, plan_from_dict, plan_to_dict
-from runsheet.services.documents import detect_type, safe_file_name, PDF
-from tests.conftest import Caller
+from runsheet.plans import PlanError, plan_from_dict, plan_to_dict
+from runsheet.services.documents import PDF, detect_type, safe_file_name
 from tests.documents import docx_bytes, jpeg_bytes, pdf_bytes, png_bytes, xlsx_bytes
 
 PLAN_DEADLINE = "phuong-gui-ke-hoach"  # due 2021-09-29, all wards
@@ -104,18 +103,21 @@ def test_a_deadline_names_points_by_id_or_all_and_is_written_back_out(plan):
     [
         (
             ["thoi-ann"],
-            "deadlines[0].points[0]: names the point 'thoi-ann', but no point has that id; did you mean 'thoi-an'?",
+            "deadlines[0].points[0]: names the point 'thoi-ann', but no point has that id; "
+            "did you mean 'thoi-an'?",
         ),
         (
             "all_ward",
-            "deadlines[0].points: must be a list of point ids, or one of: all_wards, all; did you mean 'all_wards'?",
+            "deadlines[0].points: must be a list of point ids, or one of: all_wards, all; "
+            "did you mean 'all_wards'?",
         ),
         ([], "deadlines[0].points: must name at least one point"),
         ([WARD, WARD], "deadlines[0].points[1]: repeats the point 'thoi-an' of entry 0"),
         (["Thoi An"], "deadlines[0].points[0]: must be an id of lowercase ASCII letters"),
         (
             3,
-            "deadlines[0].points: must be a list of point ids, or one of: all_wards, all; not a number",
+            "deadlines[0].points: must be a list of point ids, or one of: all_wards, all; "
+            "not a number",
         ),
     ],
 )
