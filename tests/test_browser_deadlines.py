@@ -92,6 +92,10 @@ def test_a_ward_submits_replaces_and_marks_done_from_its_page(browser, server):
         "Kế hoạch Thới An.pdf", timeout=WAIT_MS
     )
     expect(plan_item.locator("[data-slot=status]")).to_have_text(VI["deadlines.status.submitted"])
+    expect(plan_item.locator("[data-slot=sent]")).to_contain_text("10:00 27/09/2021")
+    # the form folded away once delivered; it opens again for a replacement
+    expect(plan_item.locator("form")).to_be_hidden()
+    plan_item.locator("[data-slot=form-title]").click()
     expect(plan_item.locator("[data-slot=submit]")).to_have_text(VI["deadlines.point.replace"])
     plan_item.locator("input[type=file]").set_input_files(
         {"name": "ke-hoach-v2.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("v2")}

@@ -135,7 +135,9 @@ function update(element, deadline) {
   setText(status, t(`deadlines.status.${deadline.status}`));
   setText(slot(element, "due"), t("deadlines.due_on", { date: dateText(deadline.due_on) }));
   const days = slot(element, "days");
-  setData(days, "over", deadline.days_left < 0 ? "yes" : "no");
+  // "3 days overdue" is a warning only while nothing was delivered
+  const owed = deadline.status === "pending" || deadline.status === "missing";
+  setData(days, "over", owed && deadline.days_left < 0 ? "yes" : "no");
   setText(days, dayText(deadline.days_left));
   setText(slot(element, "description"), deadline.description);
   const [current, ...earlier] = deadline.submissions;
@@ -157,7 +159,15 @@ function update(element, deadline) {
       setText(slot(row, "note"), s.note);
     },
   );
-  setText(slot(element, "submit"), t(current ? "deadlines.point.replace" : "deadlines.point.submit"));
+  const submitLabel = t(current ? "deadlines.point.replace" : "deadlines.point.submit");
+  setText(slot(element, "submit"), submitLabel);
+  setText(slot(element, "form-title"), submitLabel);
+  // Once something is delivered the form folds away (it opens again for a replacement).
+  const wrap = slot(element, "form-wrap");
+  if (element.delivered !== Boolean(current)) {
+    element.delivered = Boolean(current);
+    wrap.open = !current;
+  }
 }
 
 async function load() {
