@@ -545,3 +545,51 @@ def test_a_wards_calendar_holds_its_own_deadlines_all_day(client):
     assert {str(e["UID"]) for e in week.walk("VEVENT")} >= set(deadline_uids)  # the same UIDs
     room = Calendar.from_ical(client.get(f"/calendar/points/{ROOM}.ics").data)
     assert not [e for e in room.walk("VEVENT") if "deadline" in str(e["UID"])]
+
+
+# -- the inbound budget of `runsheet serve` -------------------------------------------------
+
+
+def test_an_uploads_body_rides_beyond_the_connections_byte_budget_for_that_request_only():
+    from runsheet.transports.server import ConnectionGuard, InboundLimits
+
+    limits = InboundLimits(
+        bytes_per_second=1000,
+        bytes_burst=2000,
+        packets_per_second=100,
+        packets_burst=1000,
+        head_seconds=10,
+        keepalive_seconds=60,
+    )
+    guard = ConnectionGuard(limits, "peer", log=lambda message: None)
+    guard.request_started(websocket=False)
+    guard.allow_body(1_000_000)
+    assert guard.count_bytes(1_000_000)  # the upload's body
+    assert guard.count_bytes(1500)  # then the budget as usual
+    guard.request_finished()
+    guard.request_started(websocket=False)
+    assert not guard.count_bytes(1_000_000)  # the next request has no allowance
+    assert guard.exceeded
+
+
+def test_a_refused_uploads_connection_reads_no_more():
+    from runsheet.transports.server import ConnectionGuard, GuardedSocket, InboundLimits
+
+    limits = InboundLimits(1e6, 1e6, 100, 1000, 10, 60)
+    connection = GuardedSocket()
+    connection.guard = ConnectionGuard(limits, "peer", log=lambda message: None)
+    try:
+        connection.guard.stop_reading()
+        assert connection.recv(1024) == b""  # as if the client had closed it
+    finally:
+        connection.close()
+
+
+def test_only_the_upload_route_has_the_large_limit():
+    from runsheet.transports.uploads import UPLOAD_BODY_BYTES, body_limit
+
+    upload = {"REQUEST_METHOD": "POST", "PATH_INFO": url()}
+    assert body_limit(upload, 65536) == UPLOAD_BODY_BYTES
+    assert body_limit({**upload, "REQUEST_METHOD": "GET"}, 65536) == 65536
+    assert body_limit({"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/advance"}, 65536) == 65536
+    assert body_limit({"REQUEST_METHOD": "POST", "PATH_INFO": url() + "/x"}, 65536) == 65536
