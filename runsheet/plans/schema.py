@@ -12,10 +12,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from difflib import get_close_matches
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..domain.plan import MAX_ID_LENGTH, POINT_KINDS
+from ..domain.plan import DELIVERY_GROUPS, MAX_ID_LENGTH, POINT_KINDS
 from ..domain.text import (
     clean_text,
     describe_character,
@@ -39,6 +40,7 @@ LAST_YEAR = 2100
 MAX_LINE_LENGTH = 300  # titles, names, speakers, addresses, slogans
 MAX_LONG_TEXT_LENGTH = 5000  # descriptions and notes (these may span several lines)
 MAX_LIST_ENTRIES = 100  # e.g. the attendee groups of one point
+MAX_POINT_REFERENCES = 20_000  # a deadline may name every point of a national conference
 
 
 class Invalid(ValueError):
@@ -301,6 +303,51 @@ def text_list(value: Any, max_entries: int = MAX_LIST_ENTRIES) -> tuple[str, ...
     return tuple(entries)
 
 
+@values(
+    {
+        "oneOf": [
+            {"enum": list(DELIVERY_GROUPS)},
+            {"type": "array", "items": ID, "minItems": 1, "uniqueItems": True},
+        ]
+    }
+)
+def delivering_points(value: Any) -> tuple[str, ...] | str:
+    """Check who delivers by a deadline: a list of point ids, "all_wards" or "all".
+
+    Whether each id names a point of the plan is checked with the whole plan (loader).
+    """
+    if isinstance(value, str):
+        if value in DELIVERY_GROUPS:
+            return value
+        guess = get_close_matches(value, DELIVERY_GROUPS, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        raise Invalid(f"must be a list of point ids, or one of: {', '.join(DELIVERY_GROUPS)}{hint}")
+    if not isinstance(value, list | tuple):
+        raise Invalid(
+            f"must be a list of point ids, or one of: {', '.join(DELIVERY_GROUPS)}; "
+            f"not {describe(value)}"
+        )
+    if not value:
+        raise Invalid("must name at least one point (leave the key out when nobody delivers)")
+    if len(value) > MAX_POINT_REFERENCES:
+        raise Invalid(f"must have at most {MAX_POINT_REFERENCES:,} entries, not {len(value):,}")
+    problems: list[tuple[tuple[int, ...], str]] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(value):
+        try:
+            point_id = slug(entry)
+        except Invalid as err:
+            problems.extend(((index,), message) for _, message in err.problems)
+            continue
+        if point_id in seen:
+            problems.append(((index,), f"repeats the point {point_id!r} of entry {seen[point_id]}"))
+        else:
+            seen[point_id] = index
+    if problems:
+        raise Invalid.many(problems)
+    return tuple(seen)
+
+
 EVENT_FIELDS = (
     Field("slug", slug, required=True),
     Field("title", text, required=True),
@@ -354,6 +401,7 @@ DEADLINE_FIELDS = (
     Field("due_on", iso_date, required=True),
     Field("responsible", text),
     Field("description", long_text),
+    Field("points", delivering_points),
 )
 
 TOP_LEVEL_KEYS = ("event", "points", "agenda", "activities", "deadlines", "slogans")

@@ -22,6 +22,8 @@ STATUS = {
     "stale": 409,
     "just_moved": 409,
     "too_large": 413,
+    "unsupported_media_type": 415,
+    "missing_document": 422,
     "rate_limited": 429,
 }
 

@@ -78,6 +78,17 @@ REFUSALS: dict[str, tuple[int, str, str | None]] = {
         "Conflict",
     ),
     "TooLarge": (413, "The request body is too large (`too_large`).", "Error"),
+    "UnsupportedMediaType": (
+        415,
+        "The document's content is not an accepted type, or not the type its name or "
+        "declared type says (`unsupported_media_type`).",
+        "Error",
+    ),
+    "MissingDocument": (
+        422,
+        "The submission has no document, or an empty one (`missing_document`).",
+        "Error",
+    ),
     "RateLimited": (
         429,
         "Too many requests from this address or token (`rate_limited`); `Retry-After` says "
@@ -120,6 +131,7 @@ def build_document(app: Flask, plan: Plan | None = None) -> Schema:
             {"name": "state", "description": "Reading the ceremony"},
             {"name": "actions", "description": "Changing it"},
             {"name": "calendar", "description": "Calendar files to download or subscribe to"},
+            {"name": "deadlines", "description": "Documents the points deliver by deadlines"},
             {"name": "service", "description": "The service itself"},
         ],
         "paths": _paths(app, plan),
@@ -201,8 +213,11 @@ def _operation(
     if action is not None:
         in_path = {name for _, name in variables}
         operation_schema["requestBody"] = _request_body(action, in_path)
+    elif record.request_body is not None:
+        content = {media: {"schema": dict(schema)} for media, schema in record.request_body.items()}
+        operation_schema["requestBody"] = {"required": True, "content": content}
     operation_schema["responses"] = {
-        "200": _success(record),
+        str(record.status): _success(record),
         **{str(REFUSALS[name][0]): _ref_response(name) for name in record.refusals},
     }
     return operation_schema
