@@ -199,7 +199,7 @@ def test_a_body_that_is_no_plan_is_refused_clearly(organizer, client, tokens):
     assert not_json.status_code == 400
     text = client.put("/api/v1/plan", data=b"x", content_type="text/plain", headers=headers)
     assert text.status_code == 415
-    assert text.get_json()["kind"] == "unsupported_media"
+    assert text.get_json()["kind"] == "unsupported_media_type"
     huge = client.put(
         "/api/v1/plan",
         data=b" " * (9 * 1024 * 1024),

@@ -549,3 +549,22 @@ def test_the_passcode_is_shown_to_the_organizer_only(organizer, mc, anonymous):
     for caller in (mc, anonymous):
         assert "passcode" not in seen(caller)["event"]["conference"]
         assert "kx8472" not in str(seen(caller))
+
+
+def test_who_delivers_by_a_deadline_travels_as_ids_or_a_group_in_either_language():
+    data = plan_to_dict(default_plan())
+    data["deadlines"][0]["points"] = ["thoi-an", "an-phu-dong"]
+    data["deadlines"][-1]["points"] = "all"
+    plan = plan_from_dict(data)
+    for language in ("vi", "en"):
+        assert plan_from_workbook(workbook_bytes(plan, language)) == plan
+    book = book_of(workbook_bytes(plan, "vi"))
+    deadlines = book["Hạn nộp"]
+    column = column_of(deadlines, "Điểm cầu phải nộp")
+    assert deadlines.cell(row=3, column=column).value == "tất cả phường"
+    deadlines.cell(row=2, column=column).value = "thoi-an; thanh-loc, khong-co"
+    deadlines.cell(row=3, column=column).value = "all wards"
+    problems = problems_of(bytes_of(book))
+    assert [(p.sheet, p.row, p.column, p.path) for p in problems] == [
+        ("Hạn nộp", 2, "Điểm cầu phải nộp", "deadlines[0].points[2]")
+    ]

@@ -22,6 +22,7 @@ DAY = "day"  # a date: a date cell, 01/10/2021 or 2021-10-01
 TIME = "time"  # a time of day: a time cell, 08:00
 LIST = "list"  # several texts, one per line (or separated by ";")
 CHOICE = "choice"  # one word of a fixed set, shown in the sheet's language
+POINT_LIST = "point_list"  # point ids, one per line (or ";" or ","), or a group of CHOICES
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class Sheet:
 # The words a CHOICE column shows, by set: plan value -> (Vietnamese, English).
 CHOICES: dict[str, dict[str, tuple[str, str]]] = {
     "point_kind": {"room": ("phòng họp", "meeting room"), "ward": ("phường", "ward")},
+    "delivery_group": {
+        "all_wards": ("tất cả phường", "all wards"),
+        "all": ("tất cả điểm cầu", "all points"),
+    },
     "event_form": {
         "online": ("trực tuyến", "online"),
         "hybrid": ("kết hợp", "hybrid"),
@@ -167,6 +172,9 @@ SHEETS: tuple[Sheet, ...] = (
             Column("due_on", "Hạn", "Due on", DAY, required=True),
             Column("responsible", "Đơn vị thực hiện", "Responsible"),
             Column("description", "Mô tả", "Description", LONG_TEXT),
+            Column(
+                "points", "Điểm cầu phải nộp", "Delivering points", POINT_LIST, "delivery_group"
+            ),
         ),
     ),
     Sheet(

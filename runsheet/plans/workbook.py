@@ -46,6 +46,7 @@ from .sheets import (
     LIST,
     LONG_TEXT,
     NO,
+    POINT_LIST,
     SHEETS,
     SHEETS_BY_SECTION,
     TEXT,
@@ -163,6 +164,10 @@ def _cell_value(column: Column, value: Any, language: str) -> Any:  # noqa: ANN4
         return ("có" if value else "không") if language == "vi" else ("yes" if value else "no")
     if column.kind == LIST:
         return "\n".join(value)
+    if column.kind == POINT_LIST:
+        if isinstance(value, str):
+            return choice_label(column.choices, value, language)
+        return "\n".join(value)
     if column.kind == CHOICE:
         return choice_label(column.choices, value, language)
     return value
@@ -173,7 +178,7 @@ def _format(cell, column: Column) -> None:  # noqa: ANN001
         cell.number_format = DAY_FORMAT
     elif column.kind == TIME:
         cell.number_format = TIME_FORMAT
-    elif column.kind in (TEXT, LONG_TEXT, LIST):
+    elif column.kind in (TEXT, LONG_TEXT, LIST, POINT_LIST):
         cell.number_format = "@"  # text: Excel keeps "08" or "1/10" as typed
         if column.kind != TEXT:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -511,6 +516,13 @@ def _convert(reading: _Reading, path: str, cell: Cell, column: Column, value: An
             return [_as_text(value)]
         lines = value.splitlines() if "\n" in value else value.split(";")
         return [line.strip() for line in lines if line.strip()]
+    if kind == POINT_LIST:
+        group = choice_value(column.choices, str(value))
+        if group is not None:
+            return group
+        text = str(_as_text(value))
+        separated = re.split(r"[\n;,]", text)
+        return [entry.strip() for entry in separated if entry.strip()]
     if kind == CHOICE:
         chosen = choice_value(column.choices, str(value))
         if chosen is None:

@@ -41,6 +41,7 @@ class Operation:
     # The request body, if no action: its JSON Schema, or the name of the document's schema.
     body: Mapping[str, Any] | str | None = None
     body_media_types: tuple[str, ...] = ()  # other media types the body may come in (raw)
+    request_body: Mapping[str, Any] | None = None  # the body's schema by media type, if no action
 
 
 def operation(tag: str, ok: str, **details: Any) -> Callable[[View], View]:  # noqa: ANN401

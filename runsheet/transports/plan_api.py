@@ -50,7 +50,7 @@ EDIT_REFUSALS = (
     "NotFound",
     "StalePlan",
     "TooLarge",
-    "UnsupportedMedia",
+    "UnsupportedMediaType",
     "InvalidPlan",
 )
 
@@ -214,7 +214,7 @@ def put_plan():  # noqa: ANN201
             "a plan is sent as application/json or as an xlsx workbook "
             f"({WORKBOOK_TYPE}), not {request.mimetype}"
         )
-        return error_response(415, message, kind="unsupported_media")
+        return error_response(415, message, kind="unsupported_media_type")
     data = json_payload()
     revision = expected_revision(data)
     data.pop("expected_revision", None)
