@@ -568,3 +568,20 @@ def test_who_delivers_by_a_deadline_travels_as_ids_or_a_group_in_either_language
     assert [(p.sheet, p.row, p.column, p.path) for p in problems] == [
         ("Hạn nộp", 2, "Điểm cầu phải nộp", "deadlines[0].points[2]")
     ]
+
+
+def test_the_workbook_has_a_column_for_every_field_of_the_plan_and_no_other():
+    from runsheet.plans.schema import CONFERENCE_FIELDS
+    from runsheet.plans.sheets import SECTION_FIELDS, SHEETS_BY_SECTION, in_plan_format
+
+    for section, fields in SECTION_FIELDS.items():
+        sheet = SHEETS_BY_SECTION[section]
+        keys = {column.key for column in sheet.columns}
+        covered = {key.partition(".")[0] for key in keys} | (
+            {"starts_at"} if {"date", "time"} <= keys else set()
+        )
+        assert {field.key for field in fields} <= covered, section
+        assert all(in_plan_format(section, column) for column in sheet.columns)
+        for key in ("conference",):
+            if key in covered:
+                assert {f"{key}.{f.key}" for f in CONFERENCE_FIELDS} <= keys

@@ -11,7 +11,9 @@ checks a plan file. A field added to the plan file gets a column here.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from .schema import ACTIVITY_FIELDS, AGENDA_FIELDS, DEADLINE_FIELDS, EVENT_FIELDS, POINT_FIELDS
 
 # How a cell is read and written.
 TEXT = "text"  # one line
@@ -125,6 +127,7 @@ SHEETS: tuple[Sheet, ...] = (
             Column("id", "Mã", "Id", required=True),
             Column("name", "Tên điểm cầu", "Name", required=True),
             Column("kind", "Loại", "Kind", CHOICE, "point_kind", required=True),
+            Column("group", "Nhóm", "Group"),  # e.g. Tỉnh Lâm Đồng / Xã Đạ Huoai
             Column("address", "Địa chỉ", "Address"),
             Column("attendees", "Thành phần tham dự", "Attendees", LIST),
             Column("contact_name", "Người liên hệ", "Contact"),
@@ -184,7 +187,33 @@ SHEETS: tuple[Sheet, ...] = (
         (Column("slogan", "Khẩu hiệu", "Slogan", required=True),),
     ),
 )
+
+
+def in_plan_format(section: str, column: Column) -> bool:
+    """Say whether the plan format has the key a column fills (so the loader takes it)."""
+    if section == "slogans":
+        return True
+    key = column.key.partition(".")[0]
+    if section == "event" and key in ("date", "time"):
+        key = "starts_at"
+    return key in {field.key for field in SECTION_FIELDS[section]}
+
+
+SECTION_FIELDS = {
+    "event": EVENT_FIELDS,
+    "points": POINT_FIELDS,
+    "agenda": AGENDA_FIELDS,
+    "activities": ACTIVITY_FIELDS,
+    "deadlines": DEADLINE_FIELDS,
+}
+# A column whose key the plan format does not have (yet) is left out, so the layout may
+# name a field another part of runsheet adds (a point's group) before it is there.
+SHEETS = tuple(
+    replace(sheet, columns=tuple(c for c in sheet.columns if in_plan_format(sheet.section, c)))
+    for sheet in SHEETS
+)
 SHEETS_BY_SECTION = {sheet.section: sheet for sheet in SHEETS}
+EVENT_SHEET = SHEETS_BY_SECTION["event"]
 
 
 def normalized(text: str) -> str:
