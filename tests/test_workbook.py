@@ -585,3 +585,19 @@ def test_the_workbook_has_a_column_for_every_field_of_the_plan_and_no_other():
         for key in ("conference",):
             if key in covered:
                 assert {f"{key}.{f.key}" for f in CONFERENCE_FIELDS} <= keys
+
+
+def test_a_text_that_looks_like_a_formula_stays_text_in_the_workbook_and_the_csv():
+    data = plan_to_dict(default_plan())
+    data["agenda"][0]["title"] = '=HYPERLINK("https://example.org","bấm")'
+    data["agenda"][1]["title"] = "-Phát biểu"
+    plan = plan_from_dict(data)
+    book = book_of(workbook_bytes(plan, "vi"))
+    cell = book["Chương trình"]["B2"]
+    assert cell.data_type == "s"
+    assert cell.value == data["agenda"][0]["title"]
+    assert plan_from_workbook(workbook_bytes(plan, "vi")) == plan
+    text = agenda_csv(plan, "vi")
+    assert ",'=HYPERLINK(" in text
+    assert ",'-Phát biểu," in text
+    assert plan_with_agenda_csv(plan, text) == plan

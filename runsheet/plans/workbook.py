@@ -174,6 +174,8 @@ def _cell_value(column: Column, value: Any, language: str) -> Any:  # noqa: ANN4
 
 
 def _format(cell, column: Column) -> None:  # noqa: ANN001
+    if isinstance(cell.value, str) and cell.value.startswith("="):
+        cell.data_type = "s"  # a text of the plan, never a formula the spreadsheet would run
     if column.kind == DAY:
         cell.number_format = DAY_FORMAT
     elif column.kind == TIME:
@@ -618,6 +620,7 @@ def _as_time(value: Any) -> time | None:  # noqa: ANN401
 
 AGENDA_SHEET = SHEETS_BY_SECTION["agenda"]
 CSV_DELIMITERS = ",;\t"  # Excel writes ";" where the decimal separator is a comma
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def agenda_csv(plan: Plan, language: str) -> str:
@@ -634,7 +637,17 @@ def agenda_csv(plan: Plan, language: str) -> str:
 
 def _csv_value(column: Column, value: Any, language: str) -> str:  # noqa: ANN401
     value = _cell_value(column, value, language)
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    # A spreadsheet opening the CSV would run a cell starting with one of these as a formula;
+    # the apostrophe keeps it text, and reading the CSV back takes it off again.
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _uncsv(row: list[str]) -> tuple[str, ...]:
+    return tuple(
+        cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+        for cell in row
+    )
 
 
 def plan_with_agenda_csv(plan: Plan, text: str, source: str = "<agenda.csv>") -> Plan:
@@ -646,7 +659,7 @@ def plan_with_agenda_csv(plan: Plan, text: str, source: str = "<agenda.csv>") ->
     text = text.removeprefix("\ufeff")
     first_line = text.split("\n", 1)[0]
     delimiter = max(CSV_DELIMITERS, key=first_line.count)
-    rows = (tuple(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    rows = (_uncsv(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     reading = _Reading(source)
     headers = [normalized(word) for word in first_line.split(delimiter)]
     reading.language = "en" if normalized(AGENDA_SHEET.columns[1].en) in headers else "vi"
