@@ -593,3 +593,48 @@ def test_only_the_upload_route_has_the_large_limit():
     assert body_limit({**upload, "REQUEST_METHOD": "GET"}, 65536) == 65536
     assert body_limit({"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/advance"}, 65536) == 65536
     assert body_limit({"REQUEST_METHOD": "POST", "PATH_INFO": url() + "/x"}, 65536) == 65536
+
+
+def test_the_threading_server_reads_a_chunked_submission_as_sent(database_url):
+    import requests
+
+    from tests.live_server import serve
+
+    def chunks(*parts: bytes):  # noqa: ANN202
+        yield from parts  # requests sends a generator chunked, with no length
+
+    for live in serve(database_url):
+        headers = {"Authorization": f"Bearer {live.tokens[WARD]}"}
+        target = f"{live.url}{url()}"
+        bad = requests.post(
+            target,
+            data=chunks(b"not json"),
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert (
+            bad.status_code == 400 and bad.json()["error"] == "the request body is not valid JSON"
+        )
+        done = requests.post(
+            target,
+            data=chunks(b'{"done": true, ', '"note": "giấy"}'.encode()),
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert done.status_code == 201, done.text
+        body, content_type = multipart(pdf_bytes(), name="chunked.pdf")
+        sent = requests.post(
+            target,
+            data=chunks(body[:100], body[100:]),
+            headers={**headers, "Content-Type": content_type},
+            timeout=10,
+        )
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["size"] == len(pdf_bytes())
+        too_big = requests.post(
+            target,
+            data=chunks(b'{"done": true, "note": "' + b"x" * (100 * 1024) + b'"}'),
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert too_big.status_code == 413  # a JSON body keeps the small limit

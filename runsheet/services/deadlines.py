@@ -231,15 +231,13 @@ def point_deadlines(
 
 def document_for(store: Store, event_id: int, actor: Actor, submission_id: int) -> Document:
     """Return a submitted document to the organizer or the point that sent it."""
-    document = store.document(event_id, submission_id)
-    allowed = actor.role == "organizer" or (
-        actor.role == "point"
-        and document is not None
-        and document.submission.point_id == actor.point_id
-    )
     if actor.role not in ("organizer", "point"):
         raise Forbidden("only the organizer and the point that sent it may download a document")
-    if document is None or not allowed:
+    document = store.document(event_id, submission_id)
+    theirs = document is not None and (
+        actor.role == "organizer" or document.submission.point_id == actor.point_id
+    )
+    if not theirs:
         # Another point's document is "not found" to a point: ids do not tell what exists.
         raise NotFound(f"there is no document {submission_id}", field="submission_id")
     return document

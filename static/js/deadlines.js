@@ -24,6 +24,7 @@ function dayText(n) {
   if (n === 0) return t("deadlines.days.today");
   if (n === 1) return t("deadlines.days.tomorrow");
   if (n > 1) return t("deadlines.days.left", { n });
+  if (n === -1) return t("deadlines.days.over_one");
   return t("deadlines.days.over", { n: -n });
 }
 
