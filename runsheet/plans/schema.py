@@ -234,8 +234,9 @@ def web_url(value: Any) -> str:
     example = "like https://meet.example.org/abc-defg-hij"
     if not isinstance(value, str):
         found = kind_of(value)
-        message = f"must be a web address {example}, not {KIND_WORDS[found]}"
-        raise Invalid(message, code="not_web_address", found=found)
+        raise Invalid(
+            f"must be a web address {example}, not {KIND_WORDS[found]}", code="not_url", found=found
+        )
     if len(value) > MAX_URL_LENGTH:
         raise Invalid(
             f"must be at most {MAX_URL_LENGTH:,} characters long, not {len(value):,}",
@@ -246,19 +247,20 @@ def web_url(value: Any) -> str:
     if first_control_character(value, multi_line=False) is not None or any(
         c.isspace() for c in value
     ):
-        message = f"must be one web address without spaces or line breaks, {example}"
-        raise Invalid(message, code="web_address_spaces")
+        raise Invalid(
+            f"must be one web address without spaces or line breaks, {example}", code="url_spaces"
+        )
     try:
         parts = urlsplit(value)
         host = parts.hostname
     except ValueError:
-        message = f"is not a valid web address; write one {example}"
-        raise Invalid(message, code="web_address_invalid") from None
+        raise Invalid(
+            f"is not a valid web address; write one {example}", code="url_invalid"
+        ) from None
     if parts.scheme.lower() not in WEB_SCHEMES:
-        raise Invalid(f"must start with https:// or http://, {example}", code="web_address_scheme")
+        raise Invalid(f"must start with https:// or http://, {example}", code="url_scheme")
     if not host:
-        message = f"must name a host after {parts.scheme}://, {example}"
-        raise Invalid(message, code="web_address_host", scheme=parts.scheme)
+        raise Invalid(f"must name a host after {parts.scheme}://, {example}", code="url_no_host")
     return value
 
 
@@ -482,13 +484,17 @@ def conference(value: Any) -> Conference:
     """Check a video conference: a mapping of platform, url, meeting_id and passcode."""
     if not isinstance(value, dict):
         found = kind_of(value)
-        message = f"must be a mapping of fields (platform, url, ...), not {KIND_WORDS[found]}"
-        raise Invalid(message, code="not_conference", found=found)
+        raise Invalid(
+            f"must be a mapping of fields (platform, url, meeting_id, passcode), "
+            f"not {KIND_WORDS[found]}",
+            code="not_conference",
+            found=found,
+        )
     known = tuple(field.key for field in CONFERENCE_FIELDS)
     listed = ", ".join(known)
-    problems: list[Issue] = [
+    problems = [
         Issue(
-            (key,),
+            (str(key),),
             f"unknown key {str(key)!r}; the keys here are {listed}",
             "unknown_key",
             {"key": str(key), "known": listed},

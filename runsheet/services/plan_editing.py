@@ -69,7 +69,7 @@ def plan_as_seen_by(plan: Plan, actor: Actor) -> dict[str, Any]:
     """Return the plan in the file's shape as ``actor`` may see it.
 
     The organizer sees all of it; everyone else sees it without people's e-mail addresses
-    and without the conference's passcodes.
+    and without the video conference's passcodes (``services.conference``).
     """
     data = plan_to_dict(plan)
     if actor.role == "organizer":

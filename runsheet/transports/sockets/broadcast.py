@@ -6,14 +6,16 @@ viewers, one shared by the MC and the points while their messages are the same),
 
 When the state to send belongs to another event than the one this broadcaster last spoke
 of (another event was made active, here or in another process), every client first hears
-``event_changed`` ``{slug, title}``: its page reloads, whole, on the new event. States go
-to the rooms of their own event only (``rooms``), so a page still on the old event never
-receives the new event's states.
+``event_changed`` ``{slug, title}``: its page reloads, whole, on the new event. Then
+``on_switch`` takes this process's clients of the old event out of their rooms (they stay
+connected, to reload or be told their token is another event's), so the new event's states
+reach none of them.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ...services.ceremony import CeremonyService, Current
@@ -38,6 +40,8 @@ class Broadcaster:
         self._sent: tuple[int, int] | None = None  # (event id, version) last broadcast
         self._caught_up: tuple[int, int] | None = None  # (event id, version) last caught up
         self._announced: int | None = None  # the event whose states this process sends
+        # Called (under the send lock) when the event changes, before its first state goes out.
+        self.on_switch: Callable[[Current], None] = lambda current: None
 
     def body(self, actor: Actor, current: Current) -> dict[str, Any]:
         """Return the state JSON for ``actor``, as the HTTP API returns it."""
@@ -53,7 +57,7 @@ class Broadcaster:
                 self._broadcast(current)
             self.server.emit("session", {"role": actor.role, "point_id": actor.point_id}, to=sid)
             self.server.emit("state", self.body(actor, current), to=sid)
-            self.server.enter_room(sid, room_of(actor, current.event_id))
+            self.server.enter_room(sid, room_of(actor))
 
     def broadcast(self, current: Current) -> None:
         """Send a committed state to every client, each role its own variant."""
@@ -74,6 +78,7 @@ class Broadcaster:
             event = current.plan.event
             body = {"slug": event.slug, "title": event.title}
             self.server.emit(EVENT_CHANGED, body, ignore_queue=not through_queue)
+            self.on_switch(current)
         return True
 
     def _broadcast(self, current: Current) -> None:
@@ -115,12 +120,11 @@ class Broadcaster:
         found: list[tuple[dict[str, Any], list[str]]] = []
         for actor in audiences(current):
             body = as_seen_by(actor, public, current.plan, current.state)
-            room = room_of(actor, current.event_id)
             same = next((rooms for seen, rooms in found if seen == body), None)
             if same is not None:
-                same.append(room)
+                same.append(room_of(actor))
             else:
-                found.append((body, [room]))
+                found.append((body, [room_of(actor)]))
         return found
 
 
