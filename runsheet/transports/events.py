@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ..domain.errors import Forbidden
+from ..domain.errors import Forbidden, InvalidInput
 from ..domain.plan import MAX_ID_LENGTH
 from ..plans.schema import ID, TEXT
 from ..services import events
@@ -54,6 +54,12 @@ def _organizer() -> None:
     actor = api_actor()
     if actor.role != ORGANIZER_ROLE:
         raise Forbidden("only the organizer may list, create or switch events")
+
+
+def _no_body() -> None:
+    """Refuse a body a route does not read (it may be left out, or be ``{}``)."""
+    if json_payload():
+        raise InvalidInput("this request takes no body; send none, or {}")
 
 
 @bp.get("")
@@ -112,7 +118,7 @@ def create_event():  # noqa: ANN201
     answers="EventEntry",
     callers="token",
     parameters={"slug": SLUG},
-    refusals=ORGANIZER_REFUSALS,
+    refusals=("Invalid", *ORGANIZER_REFUSALS),
 )
 def activate_event(slug: str):  # noqa: ANN201
     """Make an event the active one (organizer).
@@ -123,6 +129,7 @@ def activate_event(slug: str):  # noqa: ANN201
     own link keeps working (an organizer token holds for every event).
     """
     _organizer()
+    _no_body()
     svc = services()
     return jsonify(events.activate_event(svc.store, svc.ceremony, slug).as_dict())
 
@@ -135,7 +142,7 @@ def activate_event(slug: str):  # noqa: ANN201
     answers="EventEntry",
     callers="token",
     parameters={"slug": SLUG},
-    refusals=ORGANIZER_REFUSALS,
+    refusals=("Invalid", *ORGANIZER_REFUSALS),
 )
 def archive_event(slug: str):  # noqa: ANN201
     """Archive an event (organizer).
@@ -144,6 +151,7 @@ def archive_event(slug: str):  # noqa: ANN201
     until restored. The active event cannot be archived (409).
     """
     _organizer()
+    _no_body()
     return jsonify(events.archive_event(services().store, slug).as_dict())
 
 
@@ -155,9 +163,10 @@ def archive_event(slug: str):  # noqa: ANN201
     answers="EventEntry",
     callers="token",
     parameters={"slug": SLUG},
-    refusals=("Unauthenticated", "Forbidden", "NotFound"),
+    refusals=("Invalid", "Unauthenticated", "Forbidden", "NotFound"),
 )
 def restore_event(slug: str):  # noqa: ANN201
     """Restore an archived event (organizer), so that it may be made active again."""
     _organizer()
+    _no_body()
     return jsonify(events.restore_event(services().store, slug).as_dict())
