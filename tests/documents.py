@@ -84,7 +84,10 @@ def _package(
     return out.getvalue()
 
 
-def docx_bytes() -> bytes:
+WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+
+
+def docx_bytes(main_type: str = WORD_MAIN) -> bytes:
     """Return a minimal WordprocessingML package (what Word needs to open it)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
@@ -95,8 +98,7 @@ def docx_bytes() -> bytes:
             '<Default Extension="rels" ContentType="application/'
             'vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/word/document.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+            f'<Override PartName="/word/document.xml" ContentType="{main_type}"/></Types>',
         )
         package.writestr(
             "_rels/.rels",

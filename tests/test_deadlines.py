@@ -145,6 +145,9 @@ def test_each_accepted_type_is_told_by_its_content():
     with zipfile.ZipFile(plain_zip, "w") as archive:
         archive.writestr("word/document.xml", "<w/>")  # Word's folder, no [Content_Types]
     assert detect_type(plain_zip.getvalue()) is None
+    # a macro-enabled Word file declares another main part: not accepted
+    macro = docx_bytes("application/vnd.ms-word.document.macroEnabled.main+xml")
+    assert detect_type(macro) is None
 
 
 def test_a_file_name_is_kept_without_folders_or_control_characters():

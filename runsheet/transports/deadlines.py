@@ -146,8 +146,10 @@ def submit(point_id: str, deadline_id: str):  # noqa: ANN201
             max_form_parts=MAX_FORM_PARTS,
             silent=False,
         )
-    except RequestEntityTooLarge:
-        raise TooLarge("the document is larger than 20 MB", field="file") from None
+    except RequestEntityTooLarge:  # the whole body, the note or the number of parts
+        raise TooLarge(
+            "the upload is too large: one document of at most 20 MB and a short note"
+        ) from None
     except ValueError:
         raise InvalidInput("the multipart body is malformed") from None
     upload = files.get("file")
