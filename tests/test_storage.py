@@ -128,9 +128,7 @@ def test_tokens_are_stored_only_as_hashes(any_database_url, clock):
     assert not stored & set(issued.values())
 
 
-def test_a_database_made_before_the_organizer_role_gains_its_token_at_start(
-    database_url, clock
-):
+def test_a_database_made_before_the_organizer_role_gains_its_token_at_start(database_url, clock):
     from .conftest import tokens_of
 
     app = make_app(database_url, clock)

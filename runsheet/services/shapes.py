@@ -321,6 +321,51 @@ class Health(TypedDict):
     version: Count
 
 
+@with_config(CLOSED)
+class PlanProblem(TypedDict):
+    """One mistake in an edited plan: where it is and what is wrong, in the caller's language."""
+
+    path: Annotated[str, Rule(description='Like "agenda[2].title"; "" for the plan as a whole.')]
+    message: str
+    code: NotRequired[Annotated[str, Rule(description="Stable, for translation.")]]
+    sheet: NotRequired[Annotated[str, Rule(description="From a spreadsheet: its sheet.")]]
+    row: NotRequired[Annotated[int, Rule(ge=1, description="From a spreadsheet: its row.")]]
+    column: NotRequired[
+        Annotated[str, Rule(description="From a spreadsheet: the column's header.")]
+    ]
+
+
+@with_config(CLOSED)
+class PlanCheck(TypedDict):
+    """The edited plan would be accepted as it is."""
+
+    ok: Literal[True]
+    problems: list[PlanProblem]
+
+
+class PlanSaved(State):
+    """The new state after a plan was saved, with the plan's new revision."""
+
+    revision: Annotated[int, Rule(ge=1)]
+
+
+class EventEntry(TypedDict):
+    """One event of the installation (``services.events``)."""
+
+    slug: str
+    title: str
+    starts_at: Moment
+    active: bool  # the one the pages, the API and the calendar files serve now
+    archived: bool  # kept, but cannot be made active until restored
+
+
+@with_config(CLOSED)
+class EventList(TypedDict):
+    """Every event of the installation, oldest first."""
+
+    events: list[EventEntry]
+
+
 # -- deadlines (services.deadlines builds these) ------------------------------------------
 
 DeadlineStatus = Literal[DEADLINE_STATUSES]
@@ -437,6 +482,11 @@ RESPONSE_SHAPES: tuple[type, ...] = (
     History,
     RunList,
     Health,
+    EventList,
+    EventEntry,
+    PlanProblem,
+    PlanCheck,
+    PlanSaved,
     DeadlineBoard,
     PointDeadlines,
     SubmissionEntry,
