@@ -167,3 +167,17 @@ def test_the_icaljs_check_refuses_a_tzid_without_its_vtimezone(tmp_path):
     result = run_icaljs([floating])
     assert result.returncode != 0
     assert "no known time zone" in result.stderr
+
+
+def test_icaljs_sees_a_wards_own_deadlines_as_all_day_events_in_its_file(produced):
+    [point] = icaljs([produced["point"]])
+    deadlines = [event for event in point["events"] if "-deadline-" in event["uid"]]
+    assert [(event["start"], event["end"]) for event in deadlines] == [
+        ("2021-09-29", "2021-09-30"),
+        ("2021-10-10", "2021-10-11"),
+    ]
+    assert all(event["status"] == "CONFIRMED" for event in deadlines)
+    # the same events as in the week's file: one UID each, whichever file a ward subscribes to
+    [week] = icaljs([produced["week"]])
+    week_uids = {event["uid"]: event["sequence"] for event in week["events"]}
+    assert all(week_uids[event["uid"]] == event["sequence"] for event in deadlines)

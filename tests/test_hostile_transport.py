@@ -230,7 +230,11 @@ def json_routes(url: str) -> list[str]:
     }
     routes = []
     for path, operations in document["paths"].items():
-        for method in operations:
+        for method, details in operations.items():
+            # A point's submissions are its own (the MC is refused before the body is
+            # read); tests/test_deadlines*.py send them chunked with the point's token.
+            if "deadlines" in details["tags"]:
+                continue
             if method in ("post", "delete"):
                 filled = re.sub(r"\{(\w+)\}", lambda match: ids[match.group(1)], path)
                 routes.append(f"{method.upper()} {filled}")

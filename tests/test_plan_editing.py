@@ -121,8 +121,16 @@ def test_an_edit_from_an_older_revision_is_refused_with_the_current_one(organize
     assert read_plan(organizer)[0]["agenda"][0]["title"] == "Người thứ nhất"
 
 
-def test_two_organizers_saving_from_one_revision_at_once_make_one_winner(database_url, clock):
-    app = make_app(database_url, clock)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_database_url(request, tmp_path):
+    """Return a fresh database URL on SQLite, then on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'editing.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_two_organizers_saving_from_one_revision_at_once_make_one_winner(any_database_url, clock):
+    app = make_app(any_database_url, clock)
     token = tokens_of(app)["organizer"]
     plan, revision = read_plan(Caller(app.test_client(), token))
     answers: list[int] = []
@@ -199,7 +207,7 @@ def test_a_body_that_is_no_plan_is_refused_clearly(organizer, client, tokens):
     assert not_json.status_code == 400
     text = client.put("/api/v1/plan", data=b"x", content_type="text/plain", headers=headers)
     assert text.status_code == 415
-    assert text.get_json()["kind"] == "unsupported_media"
+    assert text.get_json()["kind"] == "unsupported_media_type"
     huge = client.put(
         "/api/v1/plan",
         data=b" " * (9 * 1024 * 1024),

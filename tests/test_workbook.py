@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 import requests
 
-from runsheet.plans import PlanError, default_plan, plan_to_dict
+from runsheet.plans import PlanError, default_plan, plan_from_dict, plan_to_dict
 from runsheet.plans import workbook as workbook_module
 from runsheet.plans.workbook import (
     WORKBOOK_TYPE,
@@ -494,3 +494,110 @@ def test_a_socket_client_receives_the_new_state_after_a_workbook_upload(database
         crowd.close()
         server.close()
     assert plan_to_dict(default_plan())["agenda"][0]["title"] != "Khai mạc (đã sửa)"
+
+
+# -- the conference ----------------------------------------------------------------------------
+
+
+def _with_conference():  # noqa: ANN202
+    data = plan_to_dict(default_plan())
+    data["event"]["conference"] = {
+        "platform": "Zoom",
+        "url": "https://zoom.us/j/0123456789",
+        "meeting_id": "012 345 6789",
+        "passcode": "kx8472",
+    }
+    data["event"]["livestream_url"] = "https://www.youtube.com/live/khai-mac"
+    data["points"][3]["conference"] = {"url": "https://meet.google.com/abc-defg-hij"}
+    return plan_from_dict(data)
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_conference_and_a_points_own_travel_in_the_workbook(language):
+    plan = _with_conference()
+    assert plan_from_workbook(workbook_bytes(plan, language)) == plan
+
+
+def test_a_meeting_id_typed_as_a_number_stays_its_digits_and_a_bad_link_names_its_cell():
+    book = book_of(workbook_bytes(_with_conference(), "vi"))
+    event = book["Sự kiện"]
+    event.cell(row=event_row(event, "Mã cuộc họp"), column=2).value = 987654
+    link_row = event_row(event, "Liên kết hội nghị")
+    points = book["Điểm cầu"]
+    points.cell(row=5, column=column_of(points, "Liên kết hội nghị")).value = "meet dot google"
+    event.cell(row=link_row, column=2).value = "ftp://example.org/x"
+    problems = problems_of(bytes_of(book))
+    assert [(p.sheet, p.row, p.column, p.path, p.code) for p in problems] == [
+        ("Sự kiện", link_row, "Giá trị", "event.conference.url", "url_scheme"),
+        ("Điểm cầu", 5, "Liên kết hội nghị", "points[3].conference.url", "url_spaces"),
+    ]
+    event.cell(row=link_row, column=2).value = "https://zoom.us/j/1"
+    points.cell(row=5, column=column_of(points, "Liên kết hội nghị")).value = None
+    assert plan_from_workbook(bytes_of(book)).event.conference.meeting_id == "987654"
+
+
+def test_the_passcode_is_shown_to_the_organizer_only(organizer, mc, anonymous):
+    body = plan_to_dict(_with_conference())
+    assert (
+        organizer.client.put(
+            "/api/v1/plan", json={**body, "expected_revision": 1}, headers=organizer.headers
+        ).status_code
+        == 200
+    )
+    seen = lambda caller: caller.client.get("/api/v1/plan", headers=caller.headers).get_json()  # noqa: E731
+    assert seen(organizer)["event"]["conference"]["passcode"] == "kx8472"
+    for caller in (mc, anonymous):
+        assert "passcode" not in seen(caller)["event"]["conference"]
+        assert "kx8472" not in str(seen(caller))
+
+
+def test_who_delivers_by_a_deadline_travels_as_ids_or_a_group_in_either_language():
+    data = plan_to_dict(default_plan())
+    data["deadlines"][0]["points"] = ["thoi-an", "an-phu-dong"]
+    data["deadlines"][-1]["points"] = "all"
+    plan = plan_from_dict(data)
+    for language in ("vi", "en"):
+        assert plan_from_workbook(workbook_bytes(plan, language)) == plan
+    book = book_of(workbook_bytes(plan, "vi"))
+    deadlines = book["Hạn nộp"]
+    column = column_of(deadlines, "Điểm cầu phải nộp")
+    assert deadlines.cell(row=3, column=column).value == "tất cả phường"
+    deadlines.cell(row=2, column=column).value = "thoi-an; thanh-loc, khong-co"
+    deadlines.cell(row=3, column=column).value = "all wards"
+    problems = problems_of(bytes_of(book))
+    assert [(p.sheet, p.row, p.column, p.path) for p in problems] == [
+        ("Hạn nộp", 2, "Điểm cầu phải nộp", "deadlines[0].points[2]")
+    ]
+
+
+def test_the_workbook_has_a_column_for_every_field_of_the_plan_and_no_other():
+    from runsheet.plans.schema import CONFERENCE_FIELDS
+    from runsheet.plans.sheets import SECTION_FIELDS, SHEETS_BY_SECTION, in_plan_format
+
+    for section, fields in SECTION_FIELDS.items():
+        sheet = SHEETS_BY_SECTION[section]
+        keys = {column.key for column in sheet.columns}
+        covered = {key.partition(".")[0] for key in keys} | (
+            {"starts_at"} if {"date", "time"} <= keys else set()
+        )
+        assert {field.key for field in fields} <= covered, section
+        assert all(in_plan_format(section, column) for column in sheet.columns)
+        for key in ("conference",):
+            if key in covered:
+                assert {f"{key}.{f.key}" for f in CONFERENCE_FIELDS} <= keys
+
+
+def test_a_text_that_looks_like_a_formula_stays_text_in_the_workbook_and_the_csv():
+    data = plan_to_dict(default_plan())
+    data["agenda"][0]["title"] = '=HYPERLINK("https://example.org","bấm")'
+    data["agenda"][1]["title"] = "-Phát biểu"
+    plan = plan_from_dict(data)
+    book = book_of(workbook_bytes(plan, "vi"))
+    cell = book["Chương trình"]["B2"]
+    assert cell.data_type == "s"
+    assert cell.value == data["agenda"][0]["title"]
+    assert plan_from_workbook(workbook_bytes(plan, "vi")) == plan
+    text = agenda_csv(plan, "vi")
+    assert "\"'=HYPERLINK(" in text  # quoted: the title holds commas and quotes
+    assert ",'-Phát biểu," in text
+    assert plan_with_agenda_csv(plan, text) == plan

@@ -90,3 +90,15 @@ class RateLimited(RunsheetError):
     """The client sends more than the service accepts in a given time."""
 
     kind = "rate_limited"
+
+
+class UnsupportedDocument(RunsheetError):
+    """A document whose content is not one of the accepted types, or not the type it says."""
+
+    kind = "unsupported_media_type"
+
+
+class MissingDocument(RunsheetError):
+    """A submission without its document, or with an empty one."""
+
+    kind = "missing_document"

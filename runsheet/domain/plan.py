@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 POINT_KINDS = ("room", "ward")
+# Who must deliver by a deadline, besides a list of point ids: every ward, or every point.
+DELIVERY_GROUPS = ("all_wards", "all")
 # The longest id of a point, item, activity or deadline: plan files, every action's payload
 # and the database columns (String(100)) all accept it.
 MAX_ID_LENGTH = 64
@@ -115,6 +117,9 @@ class Deadline:
     due_on: date
     responsible: str = ""
     description: str = ""
+    # Which points deliver through runsheet: point ids, or one of DELIVERY_GROUPS;
+    # None: nobody does (the deadline is only shown in the calendar).
+    points: tuple[str, ...] | str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,10 +147,14 @@ class Plan:
     _items_by_id: dict[str, AgendaItem] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _deadlines_by_id: dict[str, Deadline] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self._points_by_id.update((p.id, p) for p in self.points)
         self._items_by_id.update((i.id, i) for i in self.agenda)
+        self._deadlines_by_id.update((d.id, d) for d in self.deadlines)
 
     def point(self, point_id: str) -> Point | None:
         """Return the point with this id, or None."""
@@ -161,6 +170,27 @@ class Plan:
         if point is not None and point.conference is not None:
             return point.conference
         return self.event.conference
+
+    def deadline(self, deadline_id: str) -> Deadline | None:
+        """Return the deadline with this id, or None."""
+        return self._deadlines_by_id.get(deadline_id)
+
+    def delivering_points(self, deadline: Deadline) -> tuple[Point, ...]:
+        """Return the points that must deliver by ``deadline``, in the plan's order."""
+        if deadline.points is None:
+            return ()
+        if deadline.points == "all":
+            return self.points
+        if deadline.points == "all_wards":
+            return tuple(p for p in self.points if p.kind == "ward")
+        named = set(deadline.points)
+        return tuple(p for p in self.points if p.id in named)
+
+    def deadlines_of(self, point_id: str) -> tuple[Deadline, ...]:
+        """Return the deadlines by which this point must deliver, in the plan's order."""
+        return tuple(
+            d for d in self.deadlines if any(p.id == point_id for p in self.delivering_points(d))
+        )
 
     def item_index(self, item_id: str) -> int:
         """Return the position of an item in the programme (it must exist)."""

@@ -114,7 +114,9 @@ class _Checker:
         activities = self.records(data, "activities", ACTIVITY_FIELDS)
         deadlines = self.records(data, "deadlines", DEADLINE_FIELDS)
         slogans = self.slogans(data)
-        self.check_points_named(agenda, {p["id"] for p in points if "id" in p})
+        point_ids = {p["id"] for p in points if "id" in p}
+        self.check_points_named(agenda, point_ids)
+        self.check_deadline_points(deadlines, point_ids)
         self.check_activity_dates(activities)
         self.check_planned_end(event, agenda)
         if self.problems:
@@ -254,6 +256,25 @@ class _Checker:
             if point_id is not None and point_id not in point_ids:
                 message = f"names the point {point_id!r}, but no point has that id"
                 self.report(("agenda", index, "point"), message, "unknown_point", point=point_id)
+
+    def check_deadline_points(self, deadlines: list[dict[str, Any]], point_ids: set[str]) -> None:
+        for index, deadline in enumerate(deadlines):
+            named = deadline.get("points")
+            if not isinstance(named, tuple):
+                continue  # left out, or a group like "all_wards"
+            for position, point_id in enumerate(named):
+                if point_id in point_ids:
+                    continue
+                message = f"names the point {point_id!r}, but no point has that id"
+                path = ("deadlines", index, "points", position)
+                guess = get_close_matches(point_id, sorted(point_ids), n=1)
+                if guess:
+                    message += f"; did you mean {guess[0]!r}?"
+                    self.report(
+                        path, message, "unknown_point_guess", point=point_id, guess=guess[0]
+                    )
+                else:
+                    self.report(path, message, "unknown_point", point=point_id)
 
     def check_activity_dates(self, activities: list[dict[str, Any]]) -> None:
         for index, activity in enumerate(activities):

@@ -12,11 +12,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from difflib import get_close_matches
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..domain.plan import MAX_ID_LENGTH, POINT_KINDS, Conference
+from ..domain.plan import DELIVERY_GROUPS, MAX_ID_LENGTH, POINT_KINDS, Conference
 from ..domain.text import (
     clean_text,
     describe_character,
@@ -45,12 +46,13 @@ MAX_LIST_ENTRIES = 100  # e.g. the attendee groups of one point
 MAX_URL_LENGTH = 2000
 MAX_CODE_LENGTH = 100  # a meeting id or passcode
 WEB_SCHEMES = ("http", "https")
+MAX_POINT_REFERENCES = 20_000  # a deadline may name every point of a national conference
 
 
 class Issue(NamedTuple):
     """One problem with a value: where below the field, the sentence, its code and values."""
 
-    at: tuple[int, ...]
+    at: tuple[int | str, ...]  # list positions (and, in a mapping, keys) below the field
     message: str  # in English
     code: str = ""  # stable, for translation: plan.problem.<code> in the message catalogs
     params: dict[str, Any] = {}  # noqa: RUF012 - never changed; the values the code's text names
@@ -522,6 +524,67 @@ def conference(value: Any) -> Conference:
 conference.json_schema = _conference_schema()  # type: ignore[attr-defined]
 
 
+@values(
+    {
+        "oneOf": [
+            {"enum": list(DELIVERY_GROUPS)},
+            {"type": "array", "items": ID, "minItems": 1, "uniqueItems": True},
+        ]
+    }
+)
+def delivering_points(value: Any) -> tuple[str, ...] | str:
+    """Check who delivers by a deadline: a list of point ids, "all_wards" or "all".
+
+    Whether each id names a point of the plan is checked with the whole plan (loader).
+    """
+    if isinstance(value, str):
+        if value in DELIVERY_GROUPS:
+            return value
+        groups = ", ".join(DELIVERY_GROUPS)
+        guess = get_close_matches(value, DELIVERY_GROUPS, n=1)
+        if guess:
+            message = (
+                f"must be a list of point ids, or one of: {groups}; did you mean {guess[0]!r}?"
+            )
+            raise Invalid(message, code="not_delivering_guess", groups=groups, guess=guess[0])
+        message = f"must be a list of point ids, or one of: {groups}"
+        raise Invalid(message, code="not_delivering", groups=groups)
+    if not isinstance(value, list | tuple):
+        groups = ", ".join(DELIVERY_GROUPS)
+        found = kind_of(value)
+        message = f"must be a list of point ids, or one of: {groups}; not {KIND_WORDS[found]}"
+        raise Invalid(message, code="not_delivering_list", groups=groups, found=found)
+    if not value:
+        message = "must name at least one point (leave the key out when nobody delivers)"
+        raise Invalid(message, code="no_delivering_point")
+    if len(value) > MAX_POINT_REFERENCES:
+        raise Invalid(
+            f"must have at most {MAX_POINT_REFERENCES:,} entries, not {len(value):,}",
+            code="too_many_entries",
+            max=MAX_POINT_REFERENCES,
+            count=len(value),
+        )
+    problems: list[Issue] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(value):
+        try:
+            point_id = slug(entry)
+        except Invalid as err:
+            problems.extend(issue._replace(at=(index, *issue.at)) for issue in err.problems)
+            continue
+        if point_id in seen:
+            first = seen[point_id]
+            message = f"repeats the point {point_id!r} of entry {first}"
+            problems.append(
+                Issue((index,), message, "repeated_point", {"point": point_id, "other": first})
+            )
+        else:
+            seen[point_id] = index
+    if problems:
+        raise Invalid.many(problems)
+    return tuple(seen)
+
+
 EVENT_FIELDS = (
     Field("slug", slug, required=True),
     Field("title", text, required=True),
@@ -578,6 +641,7 @@ DEADLINE_FIELDS = (
     Field("due_on", iso_date, required=True),
     Field("responsible", text),
     Field("description", long_text),
+    Field("points", delivering_points),
 )
 
 TOP_LEVEL_KEYS = ("event", "points", "agenda", "activities", "deadlines", "slogans")

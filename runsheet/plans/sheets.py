@@ -11,7 +11,9 @@ checks a plan file. A field added to the plan file gets a column here.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from .schema import ACTIVITY_FIELDS, AGENDA_FIELDS, DEADLINE_FIELDS, EVENT_FIELDS, POINT_FIELDS
 
 # How a cell is read and written.
 TEXT = "text"  # one line
@@ -22,13 +24,16 @@ DAY = "day"  # a date: a date cell, 01/10/2021 or 2021-10-01
 TIME = "time"  # a time of day: a time cell, 08:00
 LIST = "list"  # several texts, one per line (or separated by ";")
 CHOICE = "choice"  # one word of a fixed set, shown in the sheet's language
+POINT_LIST = "point_list"  # point ids, one per line (or ";" or ","), or a group of CHOICES
 
 
 @dataclass(frozen=True)
 class Column:
     """One column (or, on the event's sheet, one row): the plan key it fills, its labels."""
 
-    key: str  # the plan file's key ("date" and "time" make the event's starts_at)
+    # The plan file's key; "conference.url" is the key url of the mapping conference, and
+    # the event's "date" and "time" make its starts_at.
+    key: str
     vi: str
     en: str
     kind: str = TEXT
@@ -63,6 +68,10 @@ class Sheet:
 # The words a CHOICE column shows, by set: plan value -> (Vietnamese, English).
 CHOICES: dict[str, dict[str, tuple[str, str]]] = {
     "point_kind": {"room": ("phòng họp", "meeting room"), "ward": ("phường", "ward")},
+    "delivery_group": {
+        "all_wards": ("tất cả phường", "all wards"),
+        "all": ("tất cả điểm cầu", "all points"),
+    },
     "event_form": {
         "online": ("trực tuyến", "online"),
         "hybrid": ("kết hợp", "hybrid"),
@@ -71,6 +80,14 @@ CHOICES: dict[str, dict[str, tuple[str, str]]] = {
 }
 YES = ("có", "yes", "x", "true", "đúng", "1")
 NO = ("không", "no", "false", "sai", "0")
+
+# The video conference: the event's, and a point's own (which replaces it for that point).
+CONFERENCE_COLUMNS = (
+    Column("conference.platform", "Nền tảng hội nghị", "Conference platform"),
+    Column("conference.url", "Liên kết hội nghị", "Conference link"),
+    Column("conference.meeting_id", "Mã cuộc họp", "Meeting id"),
+    Column("conference.passcode", "Mật khẩu cuộc họp", "Passcode"),
+)
 
 EVENT_SHEET = Sheet(
     "event",
@@ -92,11 +109,8 @@ EVENT_SHEET = Sheet(
         Column("reminder_minutes", "Nhắc trước (phút)", "Reminder (minutes)", WHOLE),
         Column("warn_minutes", "Báo sắp hết giờ (phút)", "Warning (minutes)", WHOLE),
         Column("calendar_domain", "Tên miền lịch", "Calendar domain"),
-        Column("conference.platform", "Nền tảng họp trực tuyến", "Conference platform"),
-        Column("conference.url", "Liên kết phòng họp", "Conference link"),
-        Column("conference.meeting_id", "Mã cuộc họp", "Meeting ID"),
-        Column("conference.passcode", "Mật khẩu phòng họp", "Meeting passcode"),
-        Column("livestream_url", "Liên kết phát trực tiếp", "Livestream link"),
+        *CONFERENCE_COLUMNS,
+        Column("livestream_url", "Liên kết xem trực tiếp", "Livestream link"),
     ),
     required=True,
 )
@@ -113,15 +127,12 @@ SHEETS: tuple[Sheet, ...] = (
             Column("id", "Mã", "Id", required=True),
             Column("name", "Tên điểm cầu", "Name", required=True),
             Column("kind", "Loại", "Kind", CHOICE, "point_kind", required=True),
+            Column("group", "Nhóm", "Group"),  # e.g. Tỉnh Lâm Đồng / Xã Đạ Huoai
             Column("address", "Địa chỉ", "Address"),
             Column("attendees", "Thành phần tham dự", "Attendees", LIST),
             Column("contact_name", "Người liên hệ", "Contact"),
             Column("contact_email", "Thư điện tử liên hệ", "Contact e-mail"),
-            # A point's own meeting, replacing the event's (all blank: the event's).
-            Column("conference.platform", "Nền tảng họp riêng", "Own conference platform"),
-            Column("conference.url", "Liên kết phòng họp riêng", "Own conference link"),
-            Column("conference.meeting_id", "Mã cuộc họp riêng", "Own meeting ID"),
-            Column("conference.passcode", "Mật khẩu họp riêng", "Own meeting passcode"),
+            *CONFERENCE_COLUMNS,  # the point's own conference, replacing the event's
         ),
         required=True,
     ),
@@ -164,6 +175,9 @@ SHEETS: tuple[Sheet, ...] = (
             Column("due_on", "Hạn", "Due on", DAY, required=True),
             Column("responsible", "Đơn vị thực hiện", "Responsible"),
             Column("description", "Mô tả", "Description", LONG_TEXT),
+            Column(
+                "points", "Điểm cầu phải nộp", "Delivering points", POINT_LIST, "delivery_group"
+            ),
         ),
     ),
     Sheet(
@@ -173,28 +187,33 @@ SHEETS: tuple[Sheet, ...] = (
         (Column("slogan", "Khẩu hiệu", "Slogan", required=True),),
     ),
 )
+
+
+def in_plan_format(section: str, column: Column) -> bool:
+    """Say whether the plan format has the key a column fills (so the loader takes it)."""
+    if section == "slogans":
+        return True
+    key = column.key.partition(".")[0]
+    if section == "event" and key in ("date", "time"):
+        key = "starts_at"
+    return key in {field.key for field in SECTION_FIELDS[section]}
+
+
+SECTION_FIELDS = {
+    "event": EVENT_FIELDS,
+    "points": POINT_FIELDS,
+    "agenda": AGENDA_FIELDS,
+    "activities": ACTIVITY_FIELDS,
+    "deadlines": DEADLINE_FIELDS,
+}
+# A column whose key the plan format does not have (yet) is left out, so the layout may
+# name a field another part of runsheet adds (a point's group) before it is there.
+SHEETS = tuple(
+    replace(sheet, columns=tuple(c for c in sheet.columns if in_plan_format(sheet.section, c)))
+    for sheet in SHEETS
+)
 SHEETS_BY_SECTION = {sheet.section: sheet for sheet in SHEETS}
-
-
-def field_value(record: dict, key: str) -> object:
-    """Return a record's value for a column; a dotted key reaches into a mapping.
-
-    ``conference.url`` is the ``url`` of the record's ``conference`` (None when absent).
-    """
-    head, dot, rest = key.partition(".")
-    value = record.get(head)
-    if not dot:
-        return value
-    return value.get(rest) if isinstance(value, dict) else None
-
-
-def put_field(record: dict, key: str, value: object) -> None:
-    """Set a record's value for a column; a dotted key fills a mapping (made when needed)."""
-    head, dot, rest = key.partition(".")
-    if not dot:
-        record[head] = value
-    else:
-        record.setdefault(head, {})[rest] = value
+EVENT_SHEET = SHEETS_BY_SECTION["event"]
 
 
 def normalized(text: str) -> str:

@@ -46,6 +46,7 @@ from .sheets import (
     LIST,
     LONG_TEXT,
     NO,
+    POINT_LIST,
     SHEETS,
     SHEETS_BY_SECTION,
     TEXT,
@@ -57,9 +58,7 @@ from .sheets import (
     choice_label,
     choice_value,
     column_named,
-    field_value,
     normalized,
-    put_field,
     sheet_named,
 )
 
@@ -126,7 +125,7 @@ def _write_event(out, event: dict[str, Any], language: str) -> None:  # noqa: AN
         elif column.key == "time":
             value = moment.time().replace(tzinfo=None) if moment else None
         else:
-            value = field_value(event, column.key)
+            value = _lookup(event, column.key)
         out.append([column.label(language), _cell_value(column, value, language)])
         _format(out.cell(row=out.max_row, column=2), column)
     _style_header(out, 2)
@@ -142,10 +141,7 @@ def _write_table(out, sheet: Sheet, records: list[dict[str, Any]], language: str
     out.append([column.label(language) for column in sheet.columns])
     for record in records:
         out.append(
-            [
-                _cell_value(column, field_value(record, column.key), language)
-                for column in sheet.columns
-            ]
+            [_cell_value(column, _lookup(record, column.key), language) for column in sheet.columns]
         )
         for index, column in enumerate(sheet.columns, start=1):
             _format(out.cell(row=out.max_row, column=index), column)
@@ -168,17 +164,23 @@ def _cell_value(column: Column, value: Any, language: str) -> Any:  # noqa: ANN4
         return ("có" if value else "không") if language == "vi" else ("yes" if value else "no")
     if column.kind == LIST:
         return "\n".join(value)
+    if column.kind == POINT_LIST:
+        if isinstance(value, str):
+            return choice_label(column.choices, value, language)
+        return "\n".join(value)
     if column.kind == CHOICE:
         return choice_label(column.choices, value, language)
     return value
 
 
 def _format(cell, column: Column) -> None:  # noqa: ANN001
+    if isinstance(cell.value, str) and cell.value.startswith("="):
+        cell.data_type = "s"  # a text of the plan, never a formula the spreadsheet would run
     if column.kind == DAY:
         cell.number_format = DAY_FORMAT
     elif column.kind == TIME:
         cell.number_format = TIME_FORMAT
-    elif column.kind in (TEXT, LONG_TEXT, LIST):
+    elif column.kind in (TEXT, LONG_TEXT, LIST, POINT_LIST):
         cell.number_format = "@"  # text: Excel keeps "08" or "1/10" as typed
         if column.kind != TEXT:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -370,7 +372,7 @@ def _read_event(reading: _Reading, worksheet) -> None:  # noqa: ANN001
         if column.key in ("date", "time"):
             parts[column.key] = converted  # None: blank or reported
         elif converted is not None:
-            put_field(event, column.key, converted)
+            _store(event, column.key, converted)
     if "event.starts_at" in reading.reported:
         pass  # a date or time that cannot be read: said already
     elif parts.get("date") and parts.get("time"):
@@ -445,7 +447,7 @@ def _read_table(reading: _Reading, sheet: Sheet, title: str, rows: Iterator[tupl
             reading.cells[path] = cell
             converted = _convert(reading, path, cell, column, values.get(position))
             if converted is not None:
-                put_field(record, column.key, converted)
+                _store(record, column.key, converted)
         records.append(record.get("slogan") if sheet.section == "slogans" else record)
     reading.data[sheet.section] = records
 
@@ -461,6 +463,24 @@ def _rows(worksheet, columns: int, most: int):  # noqa: ANN001, ANN202
         if count >= most:
             return
         yield tuple(row)
+
+
+def _lookup(record: dict[str, Any], key: str) -> Any:  # noqa: ANN401
+    """Return a record's value of a column's key: conference.url is url of conference."""
+    outer, _, inner = key.partition(".")
+    value = record.get(outer)
+    if inner:
+        return value.get(inner) if isinstance(value, dict) else None
+    return value
+
+
+def _store(record: dict[str, Any], key: str, value: Any) -> None:  # noqa: ANN401
+    """Put a cell's value into a record under a column's key (conference.url too)."""
+    outer, _, inner = key.partition(".")
+    if inner:
+        record.setdefault(outer, {})[inner] = value
+    else:
+        record[outer] = value
 
 
 def _blank(value: Any) -> bool:  # noqa: ANN401
@@ -498,6 +518,13 @@ def _convert(reading: _Reading, path: str, cell: Cell, column: Column, value: An
             return [_as_text(value)]
         lines = value.splitlines() if "\n" in value else value.split(";")
         return [line.strip() for line in lines if line.strip()]
+    if kind == POINT_LIST:
+        group = choice_value(column.choices, str(value))
+        if group is not None:
+            return group
+        text = str(_as_text(value))
+        separated = re.split(r"[\n;,]", text)
+        return [entry.strip() for entry in separated if entry.strip()]
     if kind == CHOICE:
         chosen = choice_value(column.choices, str(value))
         if chosen is None:
@@ -593,6 +620,7 @@ def _as_time(value: Any) -> time | None:  # noqa: ANN401
 
 AGENDA_SHEET = SHEETS_BY_SECTION["agenda"]
 CSV_DELIMITERS = ",;\t"  # Excel writes ";" where the decimal separator is a comma
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def agenda_csv(plan: Plan, language: str) -> str:
@@ -609,7 +637,17 @@ def agenda_csv(plan: Plan, language: str) -> str:
 
 def _csv_value(column: Column, value: Any, language: str) -> str:  # noqa: ANN401
     value = _cell_value(column, value, language)
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    # A spreadsheet opening the CSV would run a cell starting with one of these as a formula;
+    # the apostrophe keeps it text, and reading the CSV back takes it off again.
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _uncsv(row: list[str]) -> tuple[str, ...]:
+    return tuple(
+        cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+        for cell in row
+    )
 
 
 def plan_with_agenda_csv(plan: Plan, text: str, source: str = "<agenda.csv>") -> Plan:
@@ -621,7 +659,7 @@ def plan_with_agenda_csv(plan: Plan, text: str, source: str = "<agenda.csv>") ->
     text = text.removeprefix("\ufeff")
     first_line = text.split("\n", 1)[0]
     delimiter = max(CSV_DELIMITERS, key=first_line.count)
-    rows = (tuple(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    rows = (_uncsv(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     reading = _Reading(source)
     headers = [normalized(word) for word in first_line.split(delimiter)]
     reading.language = "en" if normalized(AGENDA_SHEET.columns[1].en) in headers else "vi"

@@ -127,13 +127,20 @@ def edit_problems(old: Plan, new: Plan, state: CeremonyState) -> list[Problem]:
 
 
 def save_plan(
-    ceremony: CeremonyService, plan: Plan, expected_revision: int, secret_key: str
+    ceremony: CeremonyService,
+    actor: Actor,
+    plan: Plan,
+    expected_revision: int,
+    secret_key: str,
 ) -> SavedPlan:
     """Store ``plan`` as the active event's next revision if it is still ``expected_revision``.
 
-    Raise StalePlan when another save came first, InvalidPlan when the running ceremony
-    refuses the change. The new state reaches every subscriber (every screen) at once.
+    Only the organizer saves (Forbidden for anyone else). Raise StalePlan when another save
+    came first, InvalidPlan when the running ceremony refuses the change. The new state
+    reaches every subscriber (every screen) at once. Every save of the editor, its JSON,
+    workbook and CSV alike, comes through here (the place to record it, channel "editor").
     """
+    require_organizer(actor)
     store = ceremony.store
     event_id = ceremony.current().event_id
     for _ in range(MAX_ATTEMPTS):

@@ -20,6 +20,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from typing_extensions import TypedDict
 
 from ..domain.ceremony import PHASES, RUN_KINDS, STAGE_SCREENS, TROUBLE_KINDS
+from ..domain.deadlines import STATUSES as DEADLINE_STATUSES
 from ..domain.plan import POINT_KINDS
 from ..plans.schema import EVENT_FORMS
 
@@ -321,24 +322,6 @@ class Health(TypedDict):
 
 
 @with_config(CLOSED)
-class EventEntry(TypedDict):
-    """One event of the installation (``services.events``)."""
-
-    slug: str
-    title: str
-    starts_at: Moment
-    active: bool  # the one the pages, the API and the calendar files serve now
-    archived: bool  # kept, but cannot be made active until restored
-
-
-@with_config(CLOSED)
-class EventList(TypedDict):
-    """Every event of the installation, oldest first."""
-
-    events: list[EventEntry]
-
-
-@with_config(CLOSED)
 class PlanProblem(TypedDict):
     """One mistake in an edited plan: where it is and what is wrong, in the caller's language."""
 
@@ -366,6 +349,133 @@ class PlanSaved(State):
     revision: Annotated[int, Rule(ge=1)]
 
 
+class EventEntry(TypedDict):
+    """One event of the installation (``services.events``)."""
+
+    slug: str
+    title: str
+    starts_at: Moment
+    active: bool  # the one the pages, the API and the calendar files serve now
+    archived: bool  # kept, but cannot be made active until restored
+
+
+@with_config(CLOSED)
+class EventList(TypedDict):
+    """Every event of the installation, oldest first."""
+
+    events: list[EventEntry]
+
+
+# -- deadlines (services.deadlines builds these) ------------------------------------------
+
+DeadlineStatus = Literal[DEADLINE_STATUSES]
+Day = Annotated[str, Rule(json_schema_extra={"format": "date"})]
+
+
+@with_config(CLOSED)
+class SubmissionEntry(TypedDict):
+    """One submission of a point for a deadline: a document, or a "done" mark with a note."""
+
+    id: SerialId
+    deadline_id: str
+    point_id: str
+    submitted_at: Moment
+    kind: Literal["document", "done"]
+    note: str
+    current: bool  # the latest one: it replaces the earlier ones, which stay on record
+    file_name: str | None
+    content_type: str | None
+    size: Count | None
+    sha256: str | None
+    download_url: str | None  # for the organizer and the point itself
+
+
+@with_config(CLOSED)
+class DeadlineCounts(TypedDict):
+    """How many of the points that must deliver stand where."""
+
+    submitted: Count
+    late: Count
+    missing: Count
+    pending: Count
+
+
+@with_config(CLOSED)
+class DeadlineFacts(TypedDict):
+    """A deadline as the plan states it, and the days left until it (event's zone)."""
+
+    id: str
+    title: str
+    due_on: Day
+    due_end: Moment  # the due date's end in the event's zone: later counts as late
+    days_left: int  # 0 today, negative: that many days past
+    responsible: str
+    description: str
+
+
+@with_config(CLOSED)
+class DeliveryCell(TypedDict):
+    """Where one point stands with one deadline."""
+
+    deadline_id: str
+    point_id: str
+    status: DeadlineStatus
+    first_submitted_at: Moment | None
+    current: SubmissionEntry | None
+    submissions: Count  # how many in all, the replaced ones too
+
+
+@with_config(CLOSED)
+class BoardDeadline(DeadlineFacts):
+    """One deadline on the board, with each point that must deliver."""
+
+    counts: DeadlineCounts
+    points: list[DeliveryCell]
+
+
+@with_config(CLOSED)
+class BoardPoint(TypedDict):
+    """One point on the board, with each deadline it must deliver by."""
+
+    id: str
+    name: str
+    kind: PointKind
+    counts: DeadlineCounts
+    deadlines: list[DeliveryCell]
+
+
+@with_config(CLOSED)
+class DeadlineBoard(TypedDict):
+    """Who delivered what by the plan's deadlines: per deadline and per point."""
+
+    today: Day  # in the event's zone
+    timezone: str
+    server_time: Moment
+    counts: DeadlineCounts
+    deadlines: list[BoardDeadline]
+    points: list[BoardPoint]
+
+
+@with_config(CLOSED)
+class PointDeadline(DeadlineFacts):
+    """One deadline of a point, as its page shows it."""
+
+    status: DeadlineStatus
+    first_submitted_at: Moment | None
+    submissions: list[SubmissionEntry]  # newest first; the first is the current one
+
+
+@with_config(CLOSED)
+class PointDeadlines(TypedDict):
+    """A point's own deadlines and what it submitted."""
+
+    point_id: str
+    today: Day
+    timezone: str
+    server_time: Moment
+    deadlines: list[PointDeadline]
+
+
 # The shapes the HTTP API answers with; the document names each one by its class.
 RESPONSE_SHAPES: tuple[type, ...] = (
     State,
@@ -377,6 +487,9 @@ RESPONSE_SHAPES: tuple[type, ...] = (
     PlanProblem,
     PlanCheck,
     PlanSaved,
+    DeadlineBoard,
+    PointDeadlines,
+    SubmissionEntry,
 )
 
 

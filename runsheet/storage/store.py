@@ -42,6 +42,7 @@ from .codec import state_from_dict, state_to_dict
 from .tables import (
     calendar_components,
     connections,
+    deadline_submissions,
     events,
     metadata,
     runs,
@@ -101,6 +102,34 @@ class CalendarRow:
     component: dict[str, Any]
     created_at: datetime  # UTC
     revised_at: datetime  # UTC: last change of any fact
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a point delivered by a deadline: a document, or a "done" mark with a note."""
+
+    id: int
+    deadline_id: str
+    point_id: str
+    submitted_at: datetime  # UTC
+    note: str
+    file_name: str | None = None  # the document's original name (None: marked done)
+    content_type: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+
+    @property
+    def has_document(self) -> bool:
+        """Say whether a document came with it (rather than only a "done" mark)."""
+        return self.file_name is not None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A submitted document's bytes and what a download needs to describe them."""
+
+    submission: Submission
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -598,6 +627,64 @@ class Store:
                 )
             )
 
+    # -- deadline submissions ------------------------------------------------------
+
+    def add_submission(
+        self,
+        event_id: int,
+        deadline_id: str,
+        point_id: str,
+        submitted_at: datetime,
+        note: str,
+        document: tuple[str, str, bytes, str] | None = None,
+    ) -> Submission:
+        """Record a submission; ``document`` is (file name, content type, bytes, sha256)."""
+        values: dict[str, Any] = {
+            "event_id": event_id,
+            "deadline_id": deadline_id,
+            "point_id": point_id,
+            "submitted_at": submitted_at,
+            "note": note,
+        }
+        if document is not None:
+            file_name, content_type, content, digest = document
+            values.update(
+                file_name=file_name,
+                content_type=content_type,
+                size=len(content),
+                sha256=digest,
+                content=content,
+            )
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(deadline_submissions).values(**values))
+            submission_id = new_id.inserted_primary_key[0]
+        values.pop("content", None)
+        values.pop("event_id")
+        return Submission(id=submission_id, **{**values, "submitted_at": _utc(submitted_at)})
+
+    def submissions(self, event_id: int, point_id: str | None = None) -> list[Submission]:
+        """Return an event's submissions (without their bytes), oldest first."""
+        columns = [c for c in deadline_submissions.c if c.name not in ("content", "event_id")]
+        query = select(*columns).where(deadline_submissions.c.event_id == event_id)
+        if point_id is not None:
+            query = query.where(deadline_submissions.c.point_id == point_id)
+        query = query.order_by(deadline_submissions.c.submitted_at, deadline_submissions.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_submission(row) for row in rows]
+
+    def document(self, event_id: int, submission_id: int) -> Document | None:
+        """Return a submitted document with its bytes, or None (no such one, or no file)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(deadline_submissions).where(
+                    deadline_submissions.c.event_id == event_id,
+                    deadline_submissions.c.id == submission_id,
+                    deadline_submissions.c.content.is_not(None),
+                )
+            ).first()
+        return Document(_submission(row), bytes(row.content)) if row else None
+
     # -- settings ------------------------------------------------------------------
 
     def setting(self, name: str, conn: Connection | None = None) -> str | None:
@@ -620,6 +707,20 @@ def _using(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
     else:
         with engine.connect() as own:
             yield own
+
+
+def _submission(row) -> Submission:  # noqa: ANN001
+    return Submission(
+        id=row.id,
+        deadline_id=row.deadline_id,
+        point_id=row.point_id,
+        submitted_at=_utc(row.submitted_at),
+        note=row.note,
+        file_name=row.file_name,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+    )
 
 
 def _utc(moment: datetime) -> datetime:

@@ -8,7 +8,9 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -105,4 +107,24 @@ runs = Table(
     Column("ended_at", DateTime(timezone=True), nullable=False),
     Column("record", JSON, nullable=False),
     UniqueConstraint("event_id", "number"),
+)
+
+# What points delivered by the plan's deadlines: one row per submission, never replaced or
+# deleted (a later one becomes the current one). A document is kept in ``content`` (SQLite
+# BLOB, PostgreSQL bytea), so every process serves it; a "done" mark has no document.
+deadline_submissions = Table(
+    "deadline_submissions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("deadline_id", String(100), nullable=False),
+    Column("point_id", String(100), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("file_name", String(255), nullable=True),
+    Column("content_type", String(100), nullable=True),
+    Column("size", Integer, nullable=True),
+    Column("sha256", String(64), nullable=True),
+    Column("content", LargeBinary, nullable=True),
+    Index("ix_deadline_submissions_event_point", "event_id", "point_id"),
 )

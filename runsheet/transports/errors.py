@@ -24,6 +24,10 @@ STATUS = {
     "just_moved": 409,
     "too_large": 413,
     "invalid_event": 422,
+    "stale_plan": 409,
+    "invalid_plan": 422,
+    "unsupported_media_type": 415,
+    "missing_document": 422,
     "rate_limited": 429,
 }
 

@@ -83,11 +83,6 @@ REFUSALS: dict[str, tuple[int, str, str | None]] = {
         "current `revision`: reload and edit again), or kept changing (`conflict`).",
         "StalePlan",
     ),
-    "UnsupportedMedia": (
-        415,
-        "The body is neither JSON nor the media type this route reads (`unsupported_media`).",
-        "Error",
-    ),
     "InvalidPlan": (
         422,
         "The plan cannot be used (`invalid_plan`): `problems` lists every mistake, each with "
@@ -97,6 +92,17 @@ REFUSALS: dict[str, tuple[int, str, str | None]] = {
     "InvalidEvent": (
         422,
         "The event's slug, title or source cannot be used (`invalid_event`, with `field`).",
+        "Error",
+    ),
+    "UnsupportedMediaType": (
+        415,
+        "The body, or a document, is not of a type this route accepts, or not the type its "
+        "name or declared type says (`unsupported_media_type`).",
+        "Error",
+    ),
+    "MissingDocument": (
+        422,
+        "The submission has no document, or an empty one (`missing_document`).",
         "Error",
     ),
     "RateLimited": (
@@ -143,6 +149,7 @@ def build_document(app: Flask, plan: Plan | None = None) -> Schema:
             {"name": "plan", "description": "Editing the plan, in JSON or as a spreadsheet"},
             {"name": "calendar", "description": "Calendar files to download or subscribe to"},
             {"name": "events", "description": "The installation's events (the organizer)"},
+            {"name": "deadlines", "description": "Documents the points deliver by deadlines"},
             {"name": "service", "description": "The service itself"},
         ],
         "paths": _paths(app, plan),
@@ -224,11 +231,13 @@ def _operation(
     if action is not None:
         in_path = {name for _, name in variables}
         operation_schema["requestBody"] = _request_body(action, in_path)
+    elif record.request_body is not None:
+        content = {media: {"schema": dict(schema)} for media, schema in record.request_body.items()}
     elif record.body is not None or record.body_media_types:
-        content = {}
-        if isinstance(record.body, str):  # the name of a schema of the document
+        content: Schema = {}
+        if isinstance(record.body, str):
             content["application/json"] = {"schema": _ref(record.body)}
-        elif record.body is not None:  # the schema itself
+        elif record.body is not None:
             content["application/json"] = {"schema": copy.deepcopy(dict(record.body))}
         for media_type in record.body_media_types:
             content[media_type] = {"schema": {"type": "string", "format": "binary"}}

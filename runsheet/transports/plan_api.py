@@ -50,7 +50,7 @@ EDIT_REFUSALS = (
     "NotFound",
     "StalePlan",
     "TooLarge",
-    "UnsupportedMedia",
+    "UnsupportedMediaType",
     "InvalidPlan",
 )
 
@@ -150,7 +150,7 @@ def save_edit(actor: Actor, read: Callable[[], Plan], revision: int, language: s
     svc = services()
     try:
         plan = read()
-        saved = save_plan(svc.ceremony, plan, revision, svc.secret_key)
+        saved = save_plan(svc.ceremony, actor, plan, revision, svc.secret_key)
     except InvalidPlan as error:
         return invalid_plan_response(error, language)
     except StalePlan as error:
@@ -171,7 +171,7 @@ def get_plan():  # noqa: ANN201
 
     The plan as in a plan file, with `revision`: the number an edit is made from (it rises
     by one at every save). The organizer sees all of it; everyone else sees it without
-    people's e-mail addresses.
+    people's e-mail addresses and without the conference's passcodes.
     """
     asks_as_holder = request.headers.get("Authorization") or request.headers.get(PAGE_HEADER)
     actor = api_actor(required=False) if asks_as_holder else PUBLIC
@@ -214,7 +214,7 @@ def put_plan():  # noqa: ANN201
             "a plan is sent as application/json or as an xlsx workbook "
             f"({WORKBOOK_TYPE}), not {request.mimetype}"
         )
-        return error_response(415, message, kind="unsupported_media")
+        return error_response(415, message, kind="unsupported_media_type")
     data = json_payload()
     revision = expected_revision(data)
     data.pop("expected_revision", None)

@@ -83,7 +83,7 @@ def put_workbook(actor: Actor) -> Response:
     try:
         return save_edit(actor, lambda: workbook_edit(content), revision, problems_language())
     except NotAWorkbook as error:
-        return error_response(415, f"the body {error}", kind="unsupported_media")
+        return error_response(415, f"the body {error}", kind="unsupported_media_type")
 
 
 @bp.get("/plan/agenda.csv")
@@ -129,7 +129,7 @@ def put_agenda_csv():  # noqa: ANN201
         text = request.get_data(cache=False).decode("utf-8-sig")
     except UnicodeDecodeError:
         return error_response(
-            415, "the body is not UTF-8 text; save the CSV as UTF-8", kind="unsupported_media"
+            415, "the body is not UTF-8 text; save the CSV as UTF-8", kind="unsupported_media_type"
         )
     plan = services().ceremony.current().plan
     return save_edit(actor, lambda: agenda_csv_edit(plan, text), revision, problems_language())
