@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..domain.plan import MAX_ID_LENGTH, POINT_KINDS
+from ..domain.plan import MAX_ID_LENGTH, POINT_KINDS, Conference
 from ..domain.text import (
     clean_text,
     describe_character,
@@ -39,6 +40,11 @@ LAST_YEAR = 2100
 MAX_LINE_LENGTH = 300  # titles, names, speakers, addresses, slogans
 MAX_LONG_TEXT_LENGTH = 5000  # descriptions and notes (these may span several lines)
 MAX_LIST_ENTRIES = 100  # e.g. the attendee groups of one point
+# Meeting links carry long tokens (Teams links run to 300 characters and more); QR codes
+# and calendar apps still take 2,000.
+MAX_URL_LENGTH = 2000
+MAX_CODE_LENGTH = 100  # a meeting id or passcode
+WEB_SCHEMES = ("http", "https")
 
 
 class Invalid(ValueError):
@@ -159,6 +165,43 @@ def slug(value: Any) -> str:
     if len(value) > MAX_ID_LENGTH:
         raise Invalid(f"must be an id of at most {MAX_ID_LENGTH} characters, not {len(value)}")
     return value
+
+
+@values({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": MAX_URL_LENGTH})
+def web_url(value: Any) -> str:
+    """Check a web link that people open: http(s), with a host, one line, no spaces."""
+    example = "like https://meet.example.org/abc-defg-hij"
+    if not isinstance(value, str):
+        raise Invalid(f"must be a web address {example}, not {describe(value)}")
+    if len(value) > MAX_URL_LENGTH:
+        raise Invalid(f"must be at most {MAX_URL_LENGTH:,} characters long, not {len(value):,}")
+    if first_control_character(value, multi_line=False) is not None or any(
+        c.isspace() for c in value
+    ):
+        raise Invalid(f"must be one web address without spaces or line breaks, {example}")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        raise Invalid(f"is not a valid web address; write one {example}") from None
+    if parts.scheme.lower() not in WEB_SCHEMES:
+        raise Invalid(f"must start with https:// or http://, {example}")
+    if not host:
+        raise Invalid(f"must name a host after {parts.scheme}://, {example}")
+    return value
+
+
+@values({"type": "string", "maxLength": MAX_CODE_LENGTH})
+def code(value: Any) -> str:
+    """Check a meeting id or passcode: one short line of text.
+
+    A bare number is refused (the check says to quote it): YAML reads 012345 as the octal
+    number 5349, which would lose the passcode's digits.
+    """
+    checked = _free_text(value, MAX_LINE_LENGTH, multi_line=False)
+    if len(checked) > MAX_CODE_LENGTH:
+        raise Invalid(f"must be at most {MAX_CODE_LENGTH} characters long, not {len(checked)}")
+    return checked
 
 
 @values({"type": "string", "format": "email"})
@@ -301,6 +344,54 @@ def text_list(value: Any, max_entries: int = MAX_LIST_ENTRIES) -> tuple[str, ...
     return tuple(entries)
 
 
+CONFERENCE_FIELDS = (
+    Field("platform", text),
+    Field("url", web_url, required=True),
+    Field("meeting_id", code),
+    Field("passcode", code),
+)
+
+
+def _conference_schema() -> Schema:
+    properties = {field.key: field.json_schema for field in CONFERENCE_FIELDS}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [field.key for field in CONFERENCE_FIELDS if field.required],
+        "additionalProperties": False,
+    }
+
+
+def conference(value: Any) -> Conference:
+    """Check a video conference: a mapping of platform, url, meeting_id and passcode."""
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a mapping of fields (platform, url, ...), not {describe(value)}")
+    known = tuple(field.key for field in CONFERENCE_FIELDS)
+    problems: list[tuple[tuple[Any, ...], str]] = [
+        ((key,), f"unknown key {str(key)!r}; the keys here are {', '.join(known)}")
+        for key in value
+        if key not in known
+    ]
+    checked: dict[str, Any] = {}
+    for field in CONFERENCE_FIELDS:
+        raw = value.get(field.key)
+        if raw is None:
+            if field.required:
+                state = "missing" if field.key not in value else "empty"
+                problems.append(((field.key,), f"is required but {state}"))
+            continue
+        try:
+            checked[field.attribute] = field.check(raw)
+        except Invalid as err:
+            problems.extend(((field.key, *at), message) for at, message in err.problems)
+    if problems:
+        raise Invalid.many(problems)
+    return Conference(**checked)
+
+
+conference.json_schema = _conference_schema()  # type: ignore[attr-defined]
+
+
 EVENT_FIELDS = (
     Field("slug", slug, required=True),
     Field("title", text, required=True),
@@ -316,6 +407,8 @@ EVENT_FIELDS = (
     Field("reminder_minutes", reminder_minutes),
     Field("warn_minutes", warn_minutes),
     Field("calendar_domain", domain_name),
+    Field("conference", conference),
+    Field("livestream_url", web_url),
 )
 
 POINT_FIELDS = (
@@ -326,6 +419,7 @@ POINT_FIELDS = (
     Field("attendees", text_list),
     Field("contact_name", text),
     Field("contact_email", email),
+    Field("conference", conference),
 )
 
 AGENDA_FIELDS = (

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.errors import InvalidInput, JustMoved, NotFound, RunsheetError, StaleVersion
 from ..plans import plan_to_dict
+from ..services.conference import without_passcodes
 from ..services.history import history, runs
 from ..services.plans import database_reason
 from ..services.snapshot import server_time, state_body
@@ -135,13 +136,24 @@ def get_runs():  # noqa: ANN201
 
 
 @bp.get("/plan")
-@operation("state", "The active plan.", answers="Plan", refusals=("NotFound",))
+@operation(
+    "state",
+    "The active plan.",
+    answers="Plan",
+    callers="anyone_or_token",
+    refusals=("Unauthenticated", "NotFound"),
+)
 def get_plan():  # noqa: ANN201
     """Read the active plan.
 
-    The plan as in a plan file, without people's e-mail addresses.
+    The plan as in a plan file, without people's e-mail addresses; the conference's
+    passcode only for the organizer.
     """
+    asks_as_holder = request.headers.get("Authorization") or request.headers.get(PAGE_HEADER)
+    actor = api_actor(required=False) if asks_as_holder else PUBLIC
     plan = plan_to_dict(services().ceremony.current().plan)
+    if actor.role != "organizer":
+        plan = without_passcodes(plan)
     for section in (plan.get("event", {}), *plan.get("points", [])):
         for key in PRIVATE_PLAN_KEYS:
             section.pop(key, None)

@@ -78,6 +78,11 @@ REFUSALS: dict[str, tuple[int, str, str | None]] = {
         "Conflict",
     ),
     "TooLarge": (413, "The request body is too large (`too_large`).", "Error"),
+    "InvalidEvent": (
+        422,
+        "The event's slug, title or source cannot be used (`invalid_event`, with `field`).",
+        "Error",
+    ),
     "RateLimited": (
         429,
         "Too many requests from this address or token (`rate_limited`); `Retry-After` says "
@@ -120,6 +125,7 @@ def build_document(app: Flask, plan: Plan | None = None) -> Schema:
             {"name": "state", "description": "Reading the ceremony"},
             {"name": "actions", "description": "Changing it"},
             {"name": "calendar", "description": "Calendar files to download or subscribe to"},
+            {"name": "events", "description": "The installation's events (the organizer)"},
             {"name": "service", "description": "The service itself"},
         ],
         "paths": _paths(app, plan),
@@ -201,8 +207,14 @@ def _operation(
     if action is not None:
         in_path = {name for _, name in variables}
         operation_schema["requestBody"] = _request_body(action, in_path)
+    elif record.body is not None:
+        body = copy.deepcopy(dict(record.body))
+        operation_schema["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
     operation_schema["responses"] = {
-        "200": _success(record),
+        str(record.status): _success(record),
         **{str(REFUSALS[name][0]): _ref_response(name) for name in record.refusals},
     }
     return operation_schema

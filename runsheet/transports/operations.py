@@ -37,6 +37,8 @@ class Operation:
     refusals: tuple[str, ...] = ()  # the document's responses for other answers
     parameters: Mapping[str, Field] = field(default_factory=dict)  # path values, if no action
     note: str = ""  # a paragraph shared by several routes, after the docstring's
+    status: int = 200  # the status of the successful answer (201 for a route that creates)
+    body: Mapping[str, Any] | None = None  # JSON Schema of the request body, if no action
 
 
 def operation(tag: str, ok: str, **details: Any) -> Callable[[View], View]:  # noqa: ANN401
