@@ -173,15 +173,28 @@ def rotate_tokens(
         if point_id is not None and point_id not in {p.id for p in stored.plan.points}:
             raise NotFound(f"no point {point_id[:60]!r} in this event", field="point_id")
         store.lock_event(conn, stored.id)  # two rotations at once both count
-        generations = token_generations(store, slug, conn).rotated(role, point_id)
-        _store_generations(store, conn, slug, generations)
-        _store_token_hashes(store, conn, stored.id, stored.plan, secret_key, generations, now)
+        generations = _rotate(store, conn, stored, secret_key, now, role, point_id)
+        if role == "organizer":
+            # An organizer token of any event opens the active one: rotate them all, or the
+            # organizer's old link of another event would still get in.
+            for other in store.event_rows(conn):
+                if other.slug != slug:
+                    _rotate(
+                        store, conn, store.event_by_slug(other.slug, conn), secret_key, now, role
+                    )
         summary = {"role": role or "all", "point_id": point_id}
         version = stored.state.version
         entry = AuditNote.of(actor, "rotate_tokens", summary).entry(
             stored.id, run_number_of(stored.state), now, version, version
         )
         store.add_audit_entry(conn, entry)
+    return generations
+
+
+def _rotate(store, conn, stored, secret_key, now, role, point_id=None) -> TokenGenerations:  # noqa: ANN001
+    generations = token_generations(store, stored.slug, conn).rotated(role, point_id)
+    _store_generations(store, conn, stored.slug, generations)
+    _store_token_hashes(store, conn, stored.id, stored.plan, secret_key, generations, now)
     return generations
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, calendar, events, openapi, pages
+from . import api, audit_log, calendar, events, links, openapi, organizer_pages, pages
 from .bodies import read_chunked_bodies
 from .errors import register_error_handlers
 from .sockets import init_sockets
@@ -22,6 +22,9 @@ def register_transports(app: Flask) -> None:
     init_sockets(app)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(audit_log.bp)
+    app.register_blueprint(links.bp)
+    app.register_blueprint(organizer_pages.bp)
     configure_wire(app)
     # Last, so that ProxyFix wraps everything; its hook still runs before the blueprints'.
     register_throttle(app)

@@ -39,6 +39,7 @@ class Operation:
     note: str = ""  # a paragraph shared by several routes, after the docstring's
     status: int = 200  # the status of the successful answer (201 for a route that creates)
     body: Mapping[str, Any] | None = None  # JSON Schema of the request body, if no action
+    query: Mapping[str, Field] = field(default_factory=dict)  # the query string's values
 
 
 def operation(tag: str, ok: str, **details: Any) -> Callable[[View], View]:  # noqa: ANN401
