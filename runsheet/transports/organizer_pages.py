@@ -35,6 +35,7 @@ bp = Blueprint("organizer_pages", __name__, url_prefix="/organizer")
 # The pages' language and security headers, exactly as the other pages have them.
 bp.before_request(pages._choose_language)  # noqa: SLF001
 bp.after_request(pages._security_headers)  # noqa: SLF001
+bp.after_request(pages._remember_language)  # noqa: SLF001 - ?lang= sticks, as on every page
 
 CARDS_PER_SHEET = 6
 MAX_PLACE_LENGTH = 80
