@@ -132,7 +132,8 @@ class AuditRow:
     """One entry of the log as the table shows it."""
 
     id: int
-    at: str
+    time: str
+    date: str
     run: int | None
     who: str
     console: str | None
@@ -209,7 +210,8 @@ def _audit_row(entry: AuditEntry, plan: Plan) -> AuditRow:
     versions = "" if after is None else (f"{before} → {after}" if before != after else f"{after}")
     return AuditRow(
         id=entry.id or 0,
-        at=local.strftime("%H:%M:%S %d/%m/%Y"),
+        time=local.strftime("%H:%M:%S"),
+        date=local.strftime("%d/%m/%Y"),
         run=entry.run_number,
         who=who,
         console=entry.console,
