@@ -129,3 +129,26 @@ def test_the_log_holds_every_action_of_a_scripted_ceremony(server, crowd, comman
     refusals = [e for e in log if e.outcome == "refused"]
     assert all(e.version_before == e.version_after and e.error for e in refusals)
     assert {e.run_number for e in log} == {1}
+
+
+def test_rotating_the_mcs_link_closes_its_open_pages_and_no_other(database_url):
+    for live in serve(database_url):
+        crowd = Crowd(live)
+        try:
+            mc, ward, viewer = crowd.mc(), crowd.point("thoi-an"), crowd.viewer()
+            response = requests.post(
+                f"{live.url}/api/v1/links/rotate",
+                json={"role": "mc"},
+                headers={"Authorization": f"Bearer {live.tokens['organizer']}"},
+                timeout=10,
+            )
+            assert response.status_code == 200
+            mc.wait_until_disconnected()
+            assert ward.connected and viewer.connected
+            assert ward.check_in()["ok"]
+            refused = crowd.user({"token": live.tokens["mc"]}, name="old mc").connect_refused()
+            assert refused["data"]["kind"] == "unauthenticated"
+            new_token = response.json()["mc"].split("?token=")[1]
+            assert crowd.user({"token": new_token}, name="new mc").connect().advance()["ok"]
+        finally:
+            crowd.close()

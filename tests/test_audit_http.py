@@ -295,3 +295,24 @@ def test_the_printables_hold_every_point(organizer_browser):
     assert "ngày 28 tháng 09 năm 2021" in letters and "Quận 12" in letters
     bad = organizer_browser.get("/organizer/print/invitations?date=tomorrow")
     assert bad.status_code == 400
+
+
+def test_storing_a_changed_plans_tokens_keeps_a_role_rotated_alone(app, organizer, client, tokens):
+    from runsheet.services.plans import _store_token_hashes, token_generation
+
+    organizer.post("/links/rotate", {"role": "mc"})
+    svc = app.extensions["runsheet"]
+    current = svc.ceremony.current()
+    with svc.store.transaction() as conn:  # as a plan save stores the tokens of its roles
+        generation = token_generation(svc.store, current.plan.event.slug, conn)
+        _store_token_hashes(
+            svc.store,
+            conn,
+            current.event_id,
+            current.plan,
+            svc.secret_key,
+            generation,
+            svc.ceremony.clock(),
+        )
+    assert Caller(client, tokens["mc"]).advance().status_code == 401
+    assert Caller(client, tokens["thoi-an"]).check_in("thoi-an").status_code == 200

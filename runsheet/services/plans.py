@@ -214,6 +214,11 @@ def ensure_token_hashes(store: Store, secret_key: str, now: datetime) -> None:
 
 
 def _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now) -> None:  # noqa: ANN001
+    if isinstance(generation, int):
+        # Given the event's generation alone (as callers did before roles could be rotated
+        # one by one): the roles rotated alone keep their own, or their old links would
+        # work again.
+        generation = token_generations(store, plan.event.slug, conn)
     tokens = derive_tokens(secret_key, plan, generation)
     hashes = {role: hash_token(token) for role, token in tokens.items()}
     store.replace_tokens(conn, event_id, hashes, now)
