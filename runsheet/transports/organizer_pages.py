@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from ..calendar.links import calendar_links
 from ..domain.errors import InvalidInput, Unauthenticated
-from ..domain.plan import Plan, Point
+from ..domain.plan import Conference, Plan, Point
 from ..i18n import translate
 from ..services.audit_view import AUDIT_ROLES, AuditQuery, entry_as_dict
 from ..services.plans import Links, role_links
@@ -207,7 +207,12 @@ def _audit_row(entry: AuditEntry, plan: Plan) -> AuditRow:
     if repeated:
         details = _join(details, translate(lang, "audit.repeated", count=repeated))
     before, after = entry.version_before, entry.version_after
-    versions = "" if after is None else (f"{before} → {after}" if before != after else f"{after}")
+    if after is None:
+        versions = ""
+    elif before is None or before == after:
+        versions = str(after)  # the first state, or a refusal or rotation that changed none
+    else:
+        versions = f"{before} → {after}"
     return AuditRow(
         id=entry.id or 0,
         time=local.strftime("%H:%M:%S"),
@@ -291,7 +296,7 @@ class Invitation:
 
     point: Point
     attendees: tuple[str, ...]
-    conference: object | None
+    conference: Conference | None
     calendar_qr: Markup
     page_qr: Markup
     calendar_link: str
@@ -340,11 +345,12 @@ def print_invitations():  # noqa: ANN201
     )
 
 
-def _conference_of(plan: Plan, point: Point):  # noqa: ANN202
-    """Return the conference a point joins: its own, else the event's (None: not yet set)."""
-    # Hook for branch `events`: `Point.conference` and `Event.conference` (getattr keeps this
-    # page working on a plan model without them).
-    return getattr(point, "conference", None) or getattr(plan.event, "conference", None)
+def _conference_of(plan: Plan, point: Point) -> Conference | None:
+    """Return the conference a point joins: its own, else the event's (None: not yet set).
+
+    With its passcode: the letter goes to the point's own attendees.
+    """
+    return point.conference or plan.event.conference
 
 
 def _signing_date(plan: Plan) -> date:
