@@ -316,3 +316,40 @@ def test_storing_a_changed_plans_tokens_keeps_a_role_rotated_alone(app, organize
         )
     assert Caller(client, tokens["mc"]).advance().status_code == 401
     assert Caller(client, tokens["thoi-an"]).check_in("thoi-an").status_code == 200
+
+
+# -- the plan editor ------------------------------------------------------------------------
+
+
+def test_a_plan_saved_in_the_editor_is_logged_and_a_stale_save_refused_with_why(organizer):
+    from .test_plan_editing import put_plan, read_plan
+
+    plan, revision = read_plan(organizer)
+    plan["agenda"][1]["title"] = "Tuyên bố lý do (sửa)"
+    assert put_plan(organizer, plan, revision).status_code == 200
+    assert put_plan(organizer, plan, revision).status_code == 409
+    stale, saved = audit(organizer)["entries"][:2]
+    assert (saved["action"], saved["role"], saved["channel"], saved["outcome"]) == (
+        "save_plan",
+        "organizer",
+        "editor",
+        "done",
+    )
+    assert saved["summary"]["revision"] == revision + 1 and saved["summary"]["items"] == 7
+    assert saved["version_after"] == saved["version_before"] + 1
+    assert (stale["action"], stale["outcome"], stale["error_kind"]) == (
+        "save_plan",
+        "refused",
+        "stale_plan",
+    )
+
+
+def test_a_plan_save_keeps_a_link_rotated_alone(organizer, client, tokens):
+    from .test_plan_editing import put_plan, read_plan
+
+    new_mc = organizer.post("/links/rotate", {"role": "mc"}).get_json()["mc"].split("=")[1]
+    plan, revision = read_plan(organizer)
+    plan["agenda"][1]["title"] = "Tuyên bố lý do (sửa)"
+    assert put_plan(organizer, plan, revision).status_code == 200
+    assert Caller(client, tokens["mc"]).advance().status_code == 401
+    assert Caller(client, new_mc).advance().status_code == 200

@@ -227,7 +227,7 @@ def _locked(store: Store, conn: Any, event_slug: str) -> EventRow:
     """Return an event's row, held until ``conn`` commits; raise NotFound if there is none."""
     found = store.event_rows(conn, slug=event_slug)
     if not found:
-        raise NotFound(f"there is no event with the slug {event_slug[:80]!r}", field="slug")
+        raise NotFound(f"no event with slug {event_slug[:80]!r}", field="slug")
     store.lock_event(conn, found[0].id)
     # Read again under the lock: another transaction may have switched or archived it.
     return store.event_rows(conn, slug=event_slug)[0]

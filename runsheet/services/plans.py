@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..calendar.sequences import record_plan
@@ -211,6 +212,17 @@ def ensure_token_hashes(store: Store, secret_key: str, now: datetime) -> None:
         if expected - store.token_roles(event.id):
             with store.transaction() as conn:
                 _store_token_hashes(store, conn, event.id, event.plan, secret_key, generation, now)
+
+
+def store_plan_tokens(
+    store: Store, conn: Connection, event_id: int, plan: Plan, secret_key: str, now: datetime
+) -> None:
+    """Store the token hashes of a changed plan's roles (a point added gains one).
+
+    Each role keeps its generation (one rotated alone keeps its own), so no link changes.
+    """
+    generations = token_generations(store, plan.event.slug, conn)
+    _store_token_hashes(store, conn, event_id, plan, secret_key, generations, now)
 
 
 def _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now) -> None:  # noqa: ANN001

@@ -339,6 +339,34 @@ class EventList(TypedDict):
 
 
 @with_config(CLOSED)
+class PlanProblem(TypedDict):
+    """One mistake in an edited plan: where it is and what is wrong, in the caller's language."""
+
+    path: Annotated[str, Rule(description='Like "agenda[2].title"; "" for the plan as a whole.')]
+    message: str
+    code: NotRequired[Annotated[str, Rule(description="Stable, for translation.")]]
+    sheet: NotRequired[Annotated[str, Rule(description="From a spreadsheet: its sheet.")]]
+    row: NotRequired[Annotated[int, Rule(ge=1, description="From a spreadsheet: its row.")]]
+    column: NotRequired[
+        Annotated[str, Rule(description="From a spreadsheet: the column's header.")]
+    ]
+
+
+@with_config(CLOSED)
+class PlanCheck(TypedDict):
+    """The edited plan would be accepted as it is."""
+
+    ok: Literal[True]
+    problems: list[PlanProblem]
+
+
+class PlanSaved(State):
+    """The new state after a plan was saved, with the plan's new revision."""
+
+    revision: Annotated[int, Rule(ge=1)]
+
+
+@with_config(CLOSED)
 class AuditLogEntry(TypedDict):
     """One action in the audit log: who, when, what, through which channel, and its outcome."""
 
@@ -388,6 +416,9 @@ RESPONSE_SHAPES: tuple[type, ...] = (
     Health,
     EventList,
     EventEntry,
+    PlanProblem,
+    PlanCheck,
+    PlanSaved,
     AuditLog,
     RoleLinks,
 )

@@ -36,9 +36,11 @@ class Operation:
     callers: Callers = "anyone"
     refusals: tuple[str, ...] = ()  # the document's responses for other answers
     parameters: Mapping[str, Field] = field(default_factory=dict)  # path values, if no action
+    # The JSON request body's schema, if no action: its name in the document, or the schema.
+    body: str | Mapping[str, Any] | None = None
+    body_media_types: tuple[str, ...] = ()  # other media types the body may come in
     note: str = ""  # a paragraph shared by several routes, after the docstring's
     status: int = 200  # the status of the successful answer (201 for a route that creates)
-    body: Mapping[str, Any] | None = None  # JSON Schema of the request body, if no action
     query: Mapping[str, Field] = field(default_factory=dict)  # the query string's values
 
 
