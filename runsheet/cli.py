@@ -233,7 +233,7 @@ def activate(slug: str) -> None:
     from .services.events import activate_event
 
     svc = _services(_app())
-    _event_command(lambda: activate_event(svc.store, svc.ceremony, slug))
+    _event_command(lambda: activate_event(svc.store, svc.ceremony, slug, _operator()))
     click.echo(f"Active event: {slug}")
 
 
@@ -244,7 +244,7 @@ def archive(slug: str) -> None:
     from .services.events import archive_event
 
     svc = _services(_app())
-    _event_command(lambda: archive_event(svc.store, slug))
+    _event_command(lambda: archive_event(svc.store, slug, _operator()))
     click.echo(f"Archived event: {slug}")
 
 
@@ -255,7 +255,7 @@ def restore(slug: str) -> None:
     from .services.events import restore_event
 
     svc = _services(_app())
-    _event_command(lambda: restore_event(svc.store, slug))
+    _event_command(lambda: restore_event(svc.store, slug, _operator()))
     click.echo(f"Restored event: {slug}")
 
 

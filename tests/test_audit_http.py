@@ -353,3 +353,22 @@ def test_a_plan_save_keeps_a_link_rotated_alone(organizer, client, tokens):
     assert put_plan(organizer, plan, revision).status_code == 200
     assert Caller(client, tokens["mc"]).advance().status_code == 401
     assert Caller(client, new_mc).advance().status_code == 200
+
+
+def test_creating_switching_archiving_and_restoring_events_are_logged(app, organizer):
+    assert organizer.post("/events", {"slug": "hai", "from": "blank"}).status_code == 201
+    assert organizer.post("/events/hai/activate").status_code == 200
+    switched, created = audit(organizer)["entries"][:2]
+    assert (created["action"], created["role"], created["channel"]) == (
+        "load_plan",
+        "organizer",
+        "http",
+    )
+    assert (switched["action"], switched["summary"]) == ("activate_event", {"slug": "hai"})
+    assert organizer.post(f"/events/{SLUG}/archive").status_code == 200
+    assert organizer.post(f"/events/{SLUG}/archive").status_code == 200  # again: no change
+    assert organizer.post(f"/events/{SLUG}/restore").status_code == 200
+    store = app.extensions["runsheet"].store
+    first = store.event_by_slug(SLUG)
+    actions = [e.action for e in store.audit_entries(first.id)]
+    assert actions[:2] == ["restore_event", "archive_event"]
