@@ -13,7 +13,7 @@ import { buildField, fillSelect, showProblems } from "./plan-form.js";
 
 const CHECK_DELAY_MS = 350;
 const LOCKED_STATUSES = new Set(["live", "done", "skipped"]);
-const SLOGAN_FIELDS = [{ key: "text", type: "text", required: true, wide: true }];
+const SLOGAN_FIELDS = [{ key: "text", type: "text", required: true, full: true }];
 
 export class PlanEditor {
   constructor({ t, has, lang, fmt, announce, live }) {

@@ -8,8 +8,8 @@ export const POINT_KINDS = ["room", "ward"];
 export const CONFERENCE_KEYS = ["platform", "url", "meeting_id", "passcode"];
 
 export const EVENT_FIELDS = [
-  { key: "title", type: "text", required: true, wide: true },
-  { key: "theme", type: "text", wide: true },
+  { key: "title", type: "text", required: true, full: true },
+  { key: "theme", type: "text", full: true },
   { key: "organizer", type: "text" },
   { key: "standing_body", type: "text" },
   { key: "reference", type: "text" },
@@ -18,7 +18,7 @@ export const EVENT_FIELDS = [
   { key: "starts_at", type: "start" }, // date, time and zone together (start-time.js)
   { key: "reminder_minutes", type: "number", min: 0 },
   { key: "warn_minutes", type: "number", min: 0, max: 60 },
-  { key: "description", type: "long", wide: true },
+  { key: "description", type: "long", full: true },
   ...CONFERENCE_KEYS.map((key) => ({ key: `conference.${key}`, type: key === "url" ? "url" : "text", group: "conference" })),
   { key: "livestream_url", type: "url", group: "conference" },
 ];
@@ -29,7 +29,7 @@ export const POINT_FIELDS = [
   { key: "id", type: "id", required: true, follows: "name" },
   { key: "address", type: "text", more: true, wide: true },
   { key: "group", type: "text", more: true },
-  { key: "attendees", type: "lines", more: true, wide: true },
+  { key: "attendees", type: "lines", more: true, full: true },
   { key: "contact_name", type: "text", more: true },
   { key: "contact_email", type: "email", more: true },
   ...CONFERENCE_KEYS.map((key) => ({ key: `conference.${key}`, type: key === "url" ? "url" : "text", more: true })),
@@ -44,7 +44,7 @@ export const AGENDA_FIELDS = [
   { key: "prepared_by", type: "text", more: true },
   { key: "id", type: "id", required: true, follows: "title", more: true },
   { key: "minutes_estimated", type: "check", more: true },
-  { key: "notes", type: "long", more: true, wide: true },
+  { key: "notes", type: "long", more: true, full: true },
 ];
 
 export const ACTIVITY_FIELDS = [
@@ -52,7 +52,7 @@ export const ACTIVITY_FIELDS = [
   { key: "starts_on", type: "date", required: true },
   { key: "ends_on", type: "date" },
   { key: "id", type: "id", required: true, follows: "title", more: true },
-  { key: "description", type: "long", more: true, wide: true },
+  { key: "description", type: "long", more: true, full: true },
 ];
 
 export const DEADLINE_FIELDS = [
@@ -61,7 +61,7 @@ export const DEADLINE_FIELDS = [
   { key: "responsible", type: "text" },
   { key: "points", type: "deliverers" },
   { key: "id", type: "id", required: true, follows: "title", more: true },
-  { key: "description", type: "long", more: true, wide: true },
+  { key: "description", type: "long", more: true, full: true },
 ];
 
 /** The list sections of the plan: the key in the file, its fields, a new entry. */

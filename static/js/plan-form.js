@@ -61,6 +61,7 @@ export function buildField(options) {
   const wrapper = document.createElement("div");
   wrapper.className = `org-field org-field-${spec.type}`;
   if (spec.wide) wrapper.classList.add("org-field-wide");
+  if (spec.full) wrapper.classList.add("org-field-full");
   wrapper.dataset.key = spec.key;
   wrapper.dataset.path = `${options.path}.${spec.key}`;
   const labelKey = `organizer.field.${section}.${spec.key}`;
@@ -79,6 +80,8 @@ export function buildField(options) {
     }
     if (spec.type === "check") wrapper.append(control, label);
     else wrapper.append(label, control);
+  } else {
+    wrapper.append(control);
   }
   const described = [];
   if (has(hintKey)) {
