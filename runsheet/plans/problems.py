@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,10 @@ class Problem:
     message: str  # a plain sentence, e.g. "must be a whole number of minutes above 0"
     line: int | None = None  # 1-based line in the YAML text, when there is one
     source: str = ""  # the file name or "<plan>", shown in front of the line
+    # A stable code and the values its text names, so that ``plans.messages`` can tell the
+    # message in the reader's language; "" for problems told in English only.
+    code: str = field(default="", compare=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         where = self.source or "<plan>"

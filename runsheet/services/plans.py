@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..calendar.sequences import record_plan
@@ -110,6 +111,14 @@ def ensure_token_hashes(store: Store, secret_key: str, now: datetime) -> None:
         if expected - store.token_roles(event.id):
             with store.transaction() as conn:
                 _store_token_hashes(store, conn, event.id, event.plan, secret_key, generation, now)
+
+
+def store_plan_tokens(
+    store: Store, conn: Connection, event_id: int, plan: Plan, secret_key: str, now: datetime
+) -> None:
+    """Store the token hashes of a changed plan's roles (a point added gains one)."""
+    generation = token_generation(store, plan.event.slug, conn)
+    _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now)
 
 
 def _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now) -> None:  # noqa: ANN001

@@ -320,8 +320,44 @@ class Health(TypedDict):
     version: Count
 
 
+@with_config(CLOSED)
+class PlanProblem(TypedDict):
+    """One mistake in an edited plan: where it is and what is wrong, in the caller's language."""
+
+    path: Annotated[str, Rule(description='Like "agenda[2].title"; "" for the plan as a whole.')]
+    message: str
+    code: NotRequired[Annotated[str, Rule(description="Stable, for translation.")]]
+    sheet: NotRequired[Annotated[str, Rule(description="From a spreadsheet: its sheet.")]]
+    row: NotRequired[Annotated[int, Rule(ge=1, description="From a spreadsheet: its row.")]]
+    column: NotRequired[
+        Annotated[str, Rule(description="From a spreadsheet: the column's header.")]
+    ]
+
+
+@with_config(CLOSED)
+class PlanCheck(TypedDict):
+    """The edited plan would be accepted as it is."""
+
+    ok: Literal[True]
+    problems: list[PlanProblem]
+
+
+class PlanSaved(State):
+    """The new state after a plan was saved, with the plan's new revision."""
+
+    revision: Annotated[int, Rule(ge=1)]
+
+
 # The shapes the HTTP API answers with; the document names each one by its class.
-RESPONSE_SHAPES: tuple[type, ...] = (State, History, RunList, Health)
+RESPONSE_SHAPES: tuple[type, ...] = (
+    State,
+    History,
+    RunList,
+    Health,
+    PlanProblem,
+    PlanCheck,
+    PlanSaved,
+)
 
 
 class _WithoutFieldTitles(GenerateJsonSchema):

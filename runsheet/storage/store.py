@@ -237,11 +237,19 @@ class Store:
         state: CeremonyState,
         seen_version: int,
         now: datetime,
+        seen_revision: int | None = None,
     ) -> bool:
-        """Replace an event's plan and state together if the version is still ``seen_version``."""
+        """Replace an event's plan and state together if the version is still ``seen_version``.
+
+        With ``seen_revision``, only if the plan is still at that revision too (an edit made
+        from it), so that of two edits made from one revision only the first is stored.
+        """
+        unchanged = [events.c.id == event_id, events.c.version == seen_version]
+        if seen_revision is not None:
+            unchanged.append(events.c.plan_revision == seen_revision)
         result = conn.execute(
             update(events)
-            .where(events.c.id == event_id, events.c.version == seen_version)
+            .where(*unchanged)
             .values(
                 plan=plan_to_dict(plan),
                 plan_revision=events.c.plan_revision + 1,
@@ -306,6 +314,13 @@ class Store:
     def plan_data(self, conn: Connection, event_id: int) -> dict[str, Any]:
         """Return an event's stored plan as the dict it was stored as."""
         return conn.execute(select(events.c.plan).where(events.c.id == event_id)).scalar_one()
+
+    def plan_revision(self, event_id: int, conn: Connection | None = None) -> int:
+        """Return the revision of an event's plan: 1 as loaded, one more at each replacement."""
+        with _using(self.engine, conn) as c:
+            return c.execute(
+                select(events.c.plan_revision).where(events.c.id == event_id)
+            ).scalar_one()
 
     def current_version(self, event_id: int) -> int:
         """Return the committed version of an event's state."""

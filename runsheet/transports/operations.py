@@ -36,6 +36,8 @@ class Operation:
     callers: Callers = "anyone"
     refusals: tuple[str, ...] = ()  # the document's responses for other answers
     parameters: Mapping[str, Field] = field(default_factory=dict)  # path values, if no action
+    body: str | None = None  # the document's schema of a JSON request body, if no action
+    body_media_types: tuple[str, ...] = ()  # other media types the body may come in
     note: str = ""  # a paragraph shared by several routes, after the docstring's
 
 
