@@ -21,9 +21,7 @@ export class ListEditor {
    */
   constructor(options) {
     Object.assign(this, options);
-    this.dragged = null;
-    this.list.addEventListener("dragover", (event) => this.dragOver(event));
-    this.list.addEventListener("drop", (event) => this.drop(event));
+    this.drag = null; // {record, item, startY, target, moved}: an entry being dragged by its handle
   }
 
   /** Return the first position an entry that is not locked may take. */
@@ -75,25 +73,17 @@ export class ListEditor {
     title.dataset.slot = "title";
     title.textContent = this.titleOf(record);
     if (!locked) {
-      const handle = this.button("org-handle", "⠿", t("organizer.list.move_label", { title: this.titleOf(record), position: index + 1, count }));
+      // A focusable span, not a <button>: browsers start no drag from a form control.
+      const handle = document.createElement("span");
+      handle.className = "org-handle";
+      handle.textContent = "⠿";
+      handle.tabIndex = 0;
+      handle.setAttribute("role", "button");
+      handle.setAttribute("aria-label", t("organizer.list.move_label", { title: this.titleOf(record), position: index + 1, count }));
       handle.dataset.action = "handle";
       handle.setAttribute("aria-describedby", "reorder-hint");
       handle.addEventListener("keydown", (event) => this.handleKey(event, record));
-      handle.addEventListener("pointerdown", () => {
-        item.draggable = true;
-      });
-      item.addEventListener("dragstart", (event) => {
-        this.dragged = record;
-        item.classList.add("org-dragging");
-        event.dataTransfer.effectAllowed = "move";
-        event.dataTransfer.setData("text/plain", item.dataset.key);
-      });
-      item.addEventListener("dragend", () => {
-        item.draggable = false;
-        item.classList.remove("org-dragging");
-        this.dragged = null;
-        for (const other of this.list.querySelectorAll("[data-drop]")) delete other.dataset.drop;
-      });
+      handle.addEventListener("pointerdown", (event) => this.grab(event, record, item, handle));
       head.append(handle);
     }
     head.append(number, title);
@@ -269,31 +259,57 @@ export class ListEditor {
     this.move(record, target, { focusHandle: true });
   }
 
-  dragOver(event) {
-    if (!this.dragged) return;
-    const over = event.target.closest(".org-entry");
-    if (!over || !this.list.contains(over)) return;
+  /**
+   * Drag an entry by its handle with the mouse, a finger or a pen (pointer events, so it
+   * works on a phone too): the line shows where it will land, letting go moves it there.
+   */
+  grab(event, record, item, handle) {
+    if (event.button !== 0 || this.drag) return;
     event.preventDefault();
-    event.dataTransfer.dropEffect = "move";
-    const box = over.getBoundingClientRect();
-    const where = event.clientY < box.top + box.height / 2 ? "before" : "after";
-    for (const other of this.list.querySelectorAll("[data-drop]")) if (other !== over) delete other.dataset.drop;
-    over.dataset.drop = where;
+    handle.setPointerCapture(event.pointerId);
+    this.drag = { record, item, startY: event.pageY, target: null, moved: false };
+    const onMove = (move) => this.dragTo(move.clientY, move.pageY);
+    const finish = (end) => {
+      if (end.type === "pointerup") this.dragTo(end.clientY, end.pageY);
+      handle.removeEventListener("pointermove", onMove);
+      handle.removeEventListener("pointerup", finish);
+      handle.removeEventListener("pointercancel", finish);
+      const drag = this.drag;
+      this.drag = null;
+      item.classList.remove("org-dragging");
+      for (const other of this.list.querySelectorAll("[data-drop]")) delete other.dataset.drop;
+      if (end.type === "pointerup" && drag.moved && drag.target !== null) {
+        this.move(drag.record, drag.target, { focusHandle: true });
+      }
+    };
+    handle.addEventListener("pointermove", onMove);
+    handle.addEventListener("pointerup", finish);
+    handle.addEventListener("pointercancel", finish);
   }
 
-  drop(event) {
-    if (!this.dragged) return;
-    const over = event.target.closest(".org-entry");
-    event.preventDefault();
-    const record = this.dragged;
-    this.dragged = null;
-    if (!over) return;
-    const entries = this.entries();
-    const overIndex = Array.from(this.list.children).indexOf(over);
-    const from = entries.indexOf(record);
-    let target = over.dataset.drop === "before" ? overIndex : overIndex + 1;
-    if (from < target) target -= 1;
-    this.move(record, target, { focusHandle: true });
+  dragTo(clientY, pageY) {
+    const drag = this.drag;
+    if (!drag) return;
+    // Measured on the page, not the window: the page may scroll under a resting pointer.
+    if (!drag.moved && Math.abs(pageY - drag.startY) < 4) return;
+    drag.moved = true;
+    drag.item.classList.add("org-dragging");
+    const children = Array.from(this.list.children);
+    const from = children.indexOf(drag.item);
+    const floor = this.floor();
+    // The first entry whose middle is below the pointer is where the dragged one goes.
+    let before = children.findIndex((child) => {
+      const box = child.getBoundingClientRect();
+      return clientY < box.top + box.height / 2;
+    });
+    if (before === -1) before = children.length;
+    let target = before > from ? before - 1 : before;
+    target = Math.min(Math.max(target, floor), children.length - 1);
+    drag.target = target;
+    for (const other of this.list.querySelectorAll("[data-drop]")) delete other.dataset.drop;
+    if (target === from) return;
+    const marker = children[target];
+    marker.dataset.drop = target > from ? "after" : "before";
   }
 }
 

@@ -140,10 +140,13 @@ export class PlanEditor {
     const statuses = new Map(state.agenda.map((item) => [item.id, item.status]));
     const lockedBefore = this.lockedIds();
     this.statuses = statuses;
+    // What the state carries of the plan: a change there is someone's save (the week and
+    // the deadlines ride in no state; a save of those alone is caught by the save's 409).
     const print = JSON.stringify([
-      state.event.title, state.event.starts_at,
+      state.event,
       state.agenda.map((item) => [item.id, item.title, item.speaker, item.point_id, item.planned_minutes]),
       state.points.map((point) => [point.id, point.name, point.kind]),
+      state.slogans || [],
     ]);
     const planChanged = this.fingerprint !== null && print !== this.fingerprint;
     this.fingerprint = print;
