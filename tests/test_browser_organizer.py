@@ -184,9 +184,7 @@ def test_an_item_added_resized_and_reordered_shows_on_the_mc_console_and_the_sta
     assert server.services.ceremony.current().state.current_item_id == plan.agenda[0].id
 
 
-def test_a_duplicated_item_gets_its_own_id_and_a_removed_one_leaves_every_screen(
-    windows, server
-):
+def test_a_duplicated_item_gets_its_own_id_and_a_removed_one_leaves_every_screen(windows, server):
     tabs = windows(server)
     mc = tabs.mc()
     organizer = open_organizer(tabs)
@@ -325,9 +323,7 @@ def test_the_organizer_page_in_english(windows, server):
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_axe_finds_no_serious_accessibility_violation_on_the_organizer_page(
-    windows, server, lang
-):
+def test_axe_finds_no_serious_accessibility_violation_on_the_organizer_page(windows, server, lang):
     assert AXE.exists(), "axe-core is missing: run npm ci --prefix tests/js"
     tabs = windows(server, bypass_csp=True)  # axe is injected as an inline script
     mc = tabs.mc()
