@@ -21,6 +21,7 @@ export class ListEditor {
    */
   constructor(options) {
     Object.assign(this, options);
+    this.expanded = new Set(); // the keys of folded entries opened to edit
     this.drag = null; // {record, item, startY, target, moved}: an entry being dragged by its handle
   }
 
@@ -127,6 +128,34 @@ export class ListEditor {
     head.append(tools);
     item.append(head);
 
+    if (this.collapsible) {
+      const open = this.expanded.has(item.dataset.key);
+      const toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.className = "org-tool org-toggle";
+      toggle.dataset.action = "toggle";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      toggle.setAttribute("aria-controls", `${item.dataset.key}-body`);
+      toggle.setAttribute("aria-label", label("organizer.list.edit_label"));
+      for (const [className, key] of [["org-when-closed", "organizer.list.edit"], ["org-when-open", "organizer.list.fold"]]) {
+        const text = document.createElement("span");
+        text.className = className;
+        text.textContent = t(key);
+        toggle.append(text);
+      }
+      toggle.addEventListener("click", () => {
+        const opening = toggle.getAttribute("aria-expanded") !== "true";
+        if (opening) this.expanded.add(item.dataset.key);
+        else this.expanded.delete(item.dataset.key);
+        toggle.setAttribute("aria-expanded", opening ? "true" : "false");
+        body.hidden = !opening;
+      });
+      tools.prepend(toggle);
+    }
+    const body = document.createElement("div");
+    body.className = "org-entry-body";
+    body.id = `${item.dataset.key}-body`;
+    body.hidden = Boolean(this.collapsible) && !this.expanded.has(item.dataset.key);
     const main = document.createElement("div");
     main.className = "org-fields";
     const more = document.createElement("div");
@@ -151,16 +180,16 @@ export class ListEditor {
       });
       (spec.more ? more : main).append(field);
     }
-    item.append(main);
+    body.append(main);
     if (more.childElementCount) {
       const details = document.createElement("details");
       details.className = "org-more";
       const summary = document.createElement("summary");
       summary.textContent = t("organizer.list.more");
       details.append(summary, more);
-      item.append(details);
+      body.append(details);
     }
-    item.append(problem);
+    item.append(body, problem);
     return item;
   }
 
@@ -198,6 +227,7 @@ export class ListEditor {
     const taken = new Set(entries.map((entry) => entry.id));
     if ("id" in record) record.id = uniqueId(this.name === "points" ? "diem-cau" : "muc", taken);
     this.autoIds.add(record);
+    this.expanded.add(keyOf(record));
     entries.push(record);
     this.onChange(true, this.name);
     this.render();
@@ -210,6 +240,7 @@ export class ListEditor {
     const entries = this.entries();
     const copy = structuredClone(record);
     if ("id" in copy) copy.id = uniqueId(record.id || "muc", new Set(entries.map((entry) => entry.id)));
+    this.expanded.add(keyOf(copy));
     const at = Math.max(entries.indexOf(record) + 1, this.floor());
     entries.splice(at, 0, copy);
     this.onChange(true, this.name);

@@ -65,6 +65,7 @@ export class PlanEditor {
         announce,
         autoIds: this.autoIds,
         headNote: name === "agenda" ? (record, index) => this.plannedStartOf(index) : null,
+        collapsible: name === "points", // thirteen or thousands: a list of names, each opened to edit
       });
       byId(`add-${name}`).addEventListener("click", () => this.lists[name].add());
     }

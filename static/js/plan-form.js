@@ -312,6 +312,12 @@ export function showProblems(root, problems) {
     }
     if (input) input.setAttribute("aria-invalid", "true");
     holder.dataset.hasProblem = "yes";
+    const folded = holder.closest(".org-entry-body[hidden]");
+    if (folded) {
+      folded.hidden = false;
+      const toggle = document.querySelector(`[aria-controls="${folded.id}"]`);
+      if (toggle) toggle.setAttribute("aria-expanded", "true");
+    }
     const entry = holder.closest("details.org-more");
     if (entry && !entry.open && holder.closest(".org-more-body")) entry.open = true;
   }
