@@ -111,7 +111,7 @@ def init(plan_path: str | None) -> None:
 @click.argument("plan_path", type=click.Path(dir_okay=False))
 @click.option("--activate/--no-activate", default=True, help="Make it the active event.")
 def load(plan_path: str, activate: bool) -> None:
-    """Load a plan file (a new event, or an update of the event with the same slug)."""
+    """Load a plan file or an xlsx workbook (a new event, or an update of the same slug)."""
     svc = _services(_app())
     installed = _install(svc, plan_path, activate)
     verb = "Loaded new event" if installed.created else "Updated event"
@@ -119,18 +119,36 @@ def load(plan_path: str, activate: bool) -> None:
 
 
 def _install(svc, plan_path: str, activate: bool):  # noqa: ANN001, ANN202
-    from .plans import PlanError, load_plan_file
+    from .plans import PlanError
     from .services.ceremony import utc_now
     from .services.plans import install_plan
 
     try:
-        plan = load_plan_file(plan_path)
+        plan = _read_plan(plan_path)
         installed = install_plan(svc.store, plan, svc.secret_key, utc_now(), activate=activate)
     except PlanError as error:
         _fail(f"the plan file has problems:\n{error}")
     if activate:
         _announce(svc)
     return installed
+
+
+def _read_plan(plan_path: str):  # noqa: ANN202
+    """Read a plan file: YAML, or an xlsx workbook (by its .xlsx name)."""
+    from .plans import PlanError, Problem, load_plan_file
+    from .plans.workbook import MAX_WORKBOOK_BYTES, NotAWorkbook, plan_from_workbook
+
+    if not plan_path.lower().endswith(".xlsx"):
+        return load_plan_file(plan_path)
+    try:
+        with open(plan_path, "rb") as file:
+            content = file.read(MAX_WORKBOOK_BYTES + 1)
+        return plan_from_workbook(content, plan_path)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise PlanError([Problem("", f"cannot be read: {reason}", None, plan_path)]) from None
+    except NotAWorkbook as error:
+        raise PlanError([Problem("", str(error), None, plan_path)]) from None
 
 
 def _announce(svc) -> None:  # noqa: ANN001
@@ -144,13 +162,31 @@ def _announce(svc) -> None:  # noqa: ANN001
 
 @cli.command()
 @click.option("--slug", help="Export this event instead of the active one.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
-def export(slug: str | None, output: str | None) -> None:
-    """Write the plan of the active event (or of --slug) as a plan file."""
+@click.option(
+    "-o",
+    "--output",
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write to a file; a name ending in .xlsx writes a workbook.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="The language of a workbook's sheets and headers.",
+)
+def export(slug: str | None, output: str | None, lang: str) -> None:
+    """Write the plan of the active event (or of --slug) as a plan file or an xlsx workbook."""
     from .plans import dump_plan
+    from .plans.workbook import workbook_bytes
 
     svc = _services(_app())
     plan = _event(svc, slug).plan
+    if output and output.lower().endswith(".xlsx"):
+        Path(output).write_bytes(workbook_bytes(plan, lang))
+        click.echo(f"Wrote {output}")
+        return
     text = dump_plan(plan)
     if output:
         Path(output).write_text(text, encoding="utf-8")

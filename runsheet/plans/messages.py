@@ -15,7 +15,11 @@ from ..i18n import catalog
 from .problems import Problem
 
 # Values that are words themselves, told through the catalog: name -> (catalog prefix, as).
-WORD_VALUES = {"found": ("plan.kind.", "found"), "section": ("plan.needed.", "needed")}
+WORD_VALUES = {
+    "found": ("plan.kind.", "found"),
+    "section": ("plan.needed.", "needed"),
+    "choices": ("plan.choices.", "choices"),
+}
 
 
 def problem_message(problem: Problem, language: str) -> str:
@@ -24,6 +28,11 @@ def problem_message(problem: Problem, language: str) -> str:
     if language == "en" or not problem.code or key not in catalog(language):
         return problem.message
     return catalog(language)[key].format_map(catalog_values(problem.params, language))
+
+
+def english(code: str, params: dict[str, Any]) -> str:
+    """Return the English sentence of a problem found outside the loader, from its code."""
+    return catalog("en")[f"plan.problem.{code}"].format_map(catalog_values(params, "en"))
 
 
 def catalog_values(params: dict[str, Any], language: str) -> dict[str, Any]:

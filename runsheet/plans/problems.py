@@ -19,13 +19,30 @@ class Problem:
     # message in the reader's language; "" for problems told in English only.
     code: str = field(default="", compare=False)
     params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Where it is in a spreadsheet (``plans.workbook``): the sheet's name as the workbook
+    # spells it, the 1-based row, the column's header; "" and None elsewhere.
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
 
     def __str__(self) -> str:
         where = self.source or "<plan>"
         if self.line is not None:
             where += f":{self.line}"
+        if self.sheet:
+            where += f": {self.cell}"
         what = f"{self.path}: {self.message}" if self.path else self.message
         return f"{where}: {what}"
+
+    @property
+    def cell(self) -> str:
+        """Return where in a spreadsheet it is, in English: "Programme, row 5, column Minutes"."""
+        parts = [self.sheet]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
 
 
 class PlanError(Exception):

@@ -20,6 +20,7 @@ from ..domain.errors import Conflict, Forbidden, RunsheetError
 from ..domain.plan import Plan
 from ..domain.plan_edits import live_edit_refusals
 from ..plans import PlanError, Problem, plan_from_dict, plan_to_dict
+from ..plans.workbook import plan_from_workbook, plan_with_agenda_csv
 from .ceremony import CeremonyService, Current
 from .clock import reading_after
 from .plans import store_plan_tokens
@@ -91,6 +92,22 @@ def parse_edit(data: Any, source: str = "<edited plan>") -> Plan:  # noqa: ANN40
         raise InvalidPlan(error.problems) from None
 
 
+def workbook_edit(content: bytes) -> Plan:
+    """Read an edit from xlsx bytes; raise InvalidPlan (with cells) or NotAWorkbook."""
+    try:
+        return plan_from_workbook(content, "plan.xlsx")
+    except PlanError as error:
+        raise InvalidPlan(error.problems) from None
+
+
+def agenda_csv_edit(plan: Plan, text: str) -> Plan:
+    """Return ``plan`` with the programme of a CSV; raise InvalidPlan with rows and columns."""
+    try:
+        return plan_with_agenda_csv(plan, text, "agenda.csv")
+    except PlanError as error:
+        raise InvalidPlan(error.problems) from None
+
+
 def check_plan(current: Current, plan: Plan) -> None:
     """Refuse (InvalidPlan) an edit that rewrites what the running ceremony has done."""
     refusals = edit_problems(current.plan, plan, current.state)
@@ -121,6 +138,8 @@ def save_plan(
         if revision != expected_revision:
             raise StalePlan(expected_revision, revision)
         old_plan, state = store.load_state(event_id)
+        if plan == old_plan:  # saved as it was: nothing to store, nobody to tell
+            return SavedPlan(Current(event_id, old_plan, state), revision)
         check_plan(Current(event_id, old_plan, state), plan)
         seen_version = state.version
         now = reading_after(ceremony.clock, state.updated_at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, calendar, openapi, pages, plan_api
+from . import api, calendar, openapi, pages, plan_api, plan_files
 from .bodies import read_chunked_bodies
 from .errors import register_error_handlers
 from .sockets import init_sockets
@@ -18,6 +18,7 @@ def register_transports(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
     app.register_blueprint(plan_api.bp)
+    app.register_blueprint(plan_files.bp)
     app.register_blueprint(openapi.bp)
     init_sockets(app)
     app.register_blueprint(calendar.bp)

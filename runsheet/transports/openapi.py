@@ -218,8 +218,8 @@ def _operation(
     if action is not None:
         in_path = {name for _, name in variables}
         operation_schema["requestBody"] = _request_body(action, in_path)
-    elif record.body:
-        content = {"application/json": {"schema": _ref(record.body)}}
+    elif record.body or record.body_media_types:
+        content = {"application/json": {"schema": _ref(record.body)}} if record.body else {}
         for media_type in record.body_media_types:
             content[media_type] = {"schema": {"type": "string", "format": "binary"}}
         operation_schema["requestBody"] = {"required": True, "content": content}

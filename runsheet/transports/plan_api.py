@@ -10,14 +10,17 @@ English). The spreadsheet routes (``transports.plan_files``) share the answers b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from ..domain.errors import InvalidInput
-from ..i18n import supported_language
+from ..domain.plan import Plan
+from ..i18n import supported_language, translate
 from ..plans import Problem
 from ..plans.messages import problem_message
+from ..plans.workbook import WORKBOOK_TYPE
 from ..services.plan_editing import (
     InvalidPlan,
     SavedPlan,
@@ -50,9 +53,6 @@ EDIT_REFUSALS = (
     "UnsupportedMedia",
     "InvalidPlan",
 )
-WORKBOOK_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Where a problem was found in a spreadsheet: sheet, row, column (names as the reader sees).
-Location = dict[str, Any]
 
 
 @bp.before_request
@@ -71,23 +71,33 @@ def problems_language() -> str:
     )
 
 
-def problem_json(problem: Problem, language: str, where: Location | None = None) -> dict:
-    """Return one problem as the API tells it: path, message, and where in a spreadsheet."""
-    body: dict[str, Any] = {"path": problem.path, "message": problem_message(problem, language)}
+def problem_json(problem: Problem, language: str) -> dict[str, Any]:
+    """Return one problem as the API tells it: path, message, and where in a spreadsheet.
+
+    A spreadsheet's problem also names its sheet, row and column, and its message starts
+    with them: "Chương trình, dòng 5, cột Số phút: ...".
+    """
+    message = problem_message(problem, language)
+    body: dict[str, Any] = {"path": problem.path, "message": message}
     if problem.code:
         body["code"] = problem.code
-    if where:
-        body.update(where)
+    if problem.sheet:
+        body["sheet"] = problem.sheet
+        where = "plan.cell.sheet"
+        if problem.row is not None:
+            body["row"] = problem.row
+            where = "plan.cell.row"
+            if problem.column:
+                body["column"] = problem.column
+                where = "plan.cell.column"
+        cell = {"sheet": problem.sheet, "row": problem.row, "column": problem.column}
+        body["message"] = translate(language, where, **cell, message=message)
     return body
 
 
-def invalid_plan_response(
-    error: InvalidPlan,
-    language: str,
-    locate: Any = None,  # noqa: ANN401
-) -> Response:
-    """Answer 422 with every problem, each told in ``language`` (and located by ``locate``)."""
-    problems = [problem_json(p, language, locate(p) if locate else None) for p in error.problems]
+def invalid_plan_response(error: InvalidPlan, language: str) -> Response:
+    """Answer 422 with every problem, each told in ``language``."""
+    problems = [problem_json(problem, language) for problem in error.problems]
     return error_response(422, error.message, kind=error.kind, problems=problems)
 
 
@@ -135,11 +145,11 @@ def saved_body(actor: Actor, saved: SavedPlan) -> dict[str, Any]:
     return {**state_body(actor, saved.current, ceremony.clock()), "revision": saved.revision}
 
 
-def edit_plan_data(actor: Actor, data: dict[str, Any], revision: int, language: str):  # noqa: ANN201
-    """Save plan data made from ``revision``; answer as ``PUT /api/v1/plan`` does."""
+def save_edit(actor: Actor, read: Callable[[], Plan], revision: int, language: str):  # noqa: ANN201
+    """Save the plan ``read`` returns, made from ``revision``; answer as ``PUT`` does."""
     svc = services()
     try:
-        plan = parse_edit(data)
+        plan = read()
         saved = save_plan(svc.ceremony, plan, revision, svc.secret_key)
     except InvalidPlan as error:
         return invalid_plan_response(error, language)
@@ -208,7 +218,7 @@ def put_plan():  # noqa: ANN201
     data = json_payload()
     revision = expected_revision(data)
     data.pop("expected_revision", None)
-    return edit_plan_data(actor, data, revision, problems_language())
+    return save_edit(actor, lambda: parse_edit(data), revision, problems_language())
 
 
 @bp.post("/plan/check")
