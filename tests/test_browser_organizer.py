@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -341,3 +342,44 @@ def test_axe_finds_no_serious_accessibility_violation_on_the_organizer_page(wind
         }"""
     )
     assert violations == []
+
+
+# -- spreadsheets ------------------------------------------------------------------------------
+
+
+def test_a_workbook_downloaded_changed_and_uploaded_on_the_page_replaces_the_plan(
+    windows, server, tmp_path
+):
+    tabs = windows(server)
+    tabs.console.expect_line("422")  # the bad workbook's refusal
+    mc = tabs.mc()
+    organizer = open_organizer(tabs)
+    with organizer.expect_download() as download:
+        organizer.locator("#download-xlsx").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    workbook = tmp_path / "plan.xlsx"
+    download.value.save_as(workbook)
+
+    book = openpyxl.load_workbook(workbook)
+    agenda = book["Chương trình"]
+    header = [cell.value for cell in agenda[1]]
+    agenda.cell(row=5, column=header.index("Số phút") + 1).value = 0
+    bad = tmp_path / "bad.xlsx"
+    book.save(bad)
+    before = server.services.ceremony.current().version
+    organizer.locator("#upload-xlsx").set_input_files(bad)
+    problems = organizer.locator("#sheet-problems")
+    expect(problems).to_contain_text("Chương trình, dòng 5, cột Số phút")
+    expect(organizer.locator("#sheet-status")).to_have_attribute("data-state", "error")
+    assert server.services.ceremony.current().version == before
+
+    agenda.cell(row=5, column=header.index("Số phút") + 1).value = 8
+    agenda.cell(row=2, column=header.index("Nội dung") + 1).value = "Khai mạc, giới thiệu đại biểu"
+    good = tmp_path / "good.xlsx"
+    book.save(good)
+    organizer.locator("#upload-xlsx").set_input_files(good)
+    expect(organizer.locator("#sheet-status")).to_have_attribute("data-state", "ok")
+    expect(problems).to_be_hidden()
+    expect(field(organizer, "agenda", 0, "title")).to_have_value("Khai mạc, giới thiệu đại biểu")
+    expect(field(organizer, "agenda", 3, "planned_minutes")).to_have_value("8")
+    expect(mc.locator("#runsheet .rs-title").first).to_have_text("Khai mạc, giới thiệu đại biểu")

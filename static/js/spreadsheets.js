@@ -67,7 +67,7 @@ export function startSpreadsheets({ t, lang, editor }) {
     problems.replaceChildren(
       ...found.map((problem) => {
         const item = document.createElement("li");
-        item.textContent = whereIs(t, problem) + problem.message;
+        item.textContent = whereIs(problem) + problem.message;
         return item;
       }),
     );
@@ -80,12 +80,7 @@ export function startSpreadsheets({ t, lang, editor }) {
   csvInput.addEventListener("change", () => upload(csvInput, "/api/v1/plan/agenda.csv", CSV_TYPE));
 }
 
-/** Return "Chương trình, dòng 5, cột Số phút: " for a problem found in a workbook. */
-function whereIs(t, problem) {
-  const parts = [];
-  if (problem.sheet) parts.push(problem.sheet);
-  if (problem.row) parts.push(t("organizer.sheets.row", { row: problem.row }));
-  if (problem.column) parts.push(t("organizer.sheets.column", { column: problem.column }));
-  if (!parts.length && problem.path) parts.push(problem.path);
-  return parts.length ? `${parts.join(", ")}: ` : "";
+/** Return where a problem is, unless its message already names the sheet, row and column. */
+function whereIs(problem) {
+  return !problem.sheet && problem.path ? `${problem.path}: ` : "";
 }
