@@ -26,7 +26,7 @@ export function startEvents({ t, fmt, editor }) {
       return;
     }
     events = Array.isArray(answer.body.events) ? answer.body.events : [];
-    say("", "ok");
+    if (status.dataset.state === "error") say("", "ok");
     draw();
   }
 
@@ -69,6 +69,9 @@ export function startEvents({ t, fmt, editor }) {
     if (!event.active && !event.archived) {
       tools.append(button(t("organizer.events.archive"), "button-quiet", () => archive(event), t("organizer.events.archive_label", { title: event.title || event.slug })));
     }
+    if (event.archived) {
+      tools.append(button(t("organizer.events.restore"), "button-quiet", () => restore(event), t("organizer.events.restore_label", { title: event.title || event.slug })));
+    }
     item.append(title, badges, meta, tools);
     return item;
   }
@@ -101,6 +104,14 @@ export function startEvents({ t, fmt, editor }) {
     const answer = await callApi("POST", `/api/v1/events/${encodeURIComponent(event.slug)}/archive`);
     if (!answer.ok) say(t("organizer.events.failed", { reason: editor.reason(answer) }), "error");
     else say(t("organizer.events.archived_done", { title }), "ok");
+    await refresh();
+  }
+
+  async function restore(event) {
+    const title = event.title || event.slug;
+    const answer = await callApi("POST", `/api/v1/events/${encodeURIComponent(event.slug)}/restore`);
+    if (!answer.ok) say(t("organizer.events.failed", { reason: editor.reason(answer) }), "error");
+    else say(t("organizer.events.restored", { title }), "ok");
     await refresh();
   }
 

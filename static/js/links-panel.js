@@ -22,7 +22,7 @@ export function startLinks({ t, editor, pointsNow }) {
       return;
     }
     links = answer.body.links && typeof answer.body.links === "object" ? answer.body.links : answer.body;
-    say("", "ok");
+    if (status.dataset.state === "error") say("", "ok");
     draw();
   }
 
@@ -32,9 +32,13 @@ export function startLinks({ t, editor, pointsNow }) {
     if (links.mc) result.push({ key: "mc", name: t("organizer.links.mc"), url: links.mc, rotate: { role: "mc" } });
     if (links.public) result.push({ key: "public", name: t("organizer.links.public"), url: links.public });
     if (links.stage) result.push({ key: "stage", name: t("organizer.links.stage"), url: links.stage });
-    const names = new Map(pointsNow().map((point) => [point.id, point.name]));
-    for (const [id, url] of Object.entries(links.points || {})) {
-      result.push({ key: `point:${id}`, name: names.get(id) || id, url, rotate: { role: "point", point_id: id } });
+    // The points in the plan's order (the answer's keys come sorted), any others after.
+    const points = pointsNow();
+    const urls = links.points || {};
+    const ids = [...points.map((point) => point.id).filter((id) => id in urls), ...Object.keys(urls).filter((id) => !points.some((point) => point.id === id))];
+    const names = new Map(points.map((point) => [point.id, point.name]));
+    for (const id of ids) {
+      result.push({ key: `point:${id}`, name: names.get(id) || id, url: urls[id], rotate: { role: "point", point_id: id } });
     }
     return result;
   }
