@@ -402,7 +402,7 @@ def needs(server: LiveServer, *paths: str) -> None:
 
 
 def test_the_organizer_creates_an_event_and_switches_to_it_after_a_confirmation(windows, server):
-    needs(server, "/api/v1/events", "/api/v1/links")
+    needs(server, "/api/v1/events")
     tabs = windows(server)
     public = tabs.public()
     organizer = open_organizer(tabs)
