@@ -73,9 +73,12 @@ export function buildField(options) {
     label.htmlFor = id;
     label.textContent = t(labelKey);
     if (spec.required) {
+      // A star for the eye; the control's aria-required tells a screen reader.
       const mark = document.createElement("span");
       mark.className = "org-required";
-      mark.textContent = ` (${t("organizer.required")})`;
+      mark.setAttribute("aria-hidden", "true");
+      mark.title = t("organizer.required");
+      mark.textContent = " *";
       label.append(mark);
     }
     if (spec.type === "check") wrapper.append(control, label);
