@@ -207,22 +207,56 @@ def _event(svc, slug: str | None):  # noqa: ANN001, ANN202
 
 @cli.command()
 def events() -> None:
-    """List the events in the database."""
+    """List the events in the database (* the active one)."""
+    from .services.events import list_events
+
     svc = _services(_app())
-    for slug, title, active in svc.store.list_events():
-        click.echo(f"{'*' if active else ' '} {slug}  {title}")
+    for event in list_events(svc.store):
+        mark = "*" if event.active else " "
+        archived = "  (archived)" if event.archived else ""
+        click.echo(f"{mark} {event.slug}  {event.title}{archived}")
 
 
 @cli.command()
 @click.argument("slug")
 def activate(slug: str) -> None:
-    """Make another stored event the active one."""
+    """Make another stored event the active one (open pages move to it)."""
+    from .services.events import activate_event
+
     svc = _services(_app())
-    stored = _event(svc, slug)
-    with svc.store.transaction() as conn:
-        svc.store.activate(conn, stored.id)
-    _announce(svc)
+    _event_command(lambda: activate_event(svc.store, svc.ceremony, slug))
     click.echo(f"Active event: {slug}")
+
+
+@cli.command()
+@click.argument("slug")
+def archive(slug: str) -> None:
+    """Archive an event that is not the active one (it is kept, and can be restored)."""
+    from .services.events import archive_event
+
+    svc = _services(_app())
+    _event_command(lambda: archive_event(svc.store, slug))
+    click.echo(f"Archived event: {slug}")
+
+
+@cli.command()
+@click.argument("slug")
+def restore(slug: str) -> None:
+    """Restore an archived event, so that it can be made active again."""
+    from .services.events import restore_event
+
+    svc = _services(_app())
+    _event_command(lambda: restore_event(svc.store, slug))
+    click.echo(f"Restored event: {slug}")
+
+
+def _event_command(run):  # noqa: ANN001, ANN202
+    from .domain.errors import RunsheetError
+
+    try:
+        return run()
+    except RunsheetError as error:
+        _fail(error.message)
 
 
 @cli.command()

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 import requests
 
-from runsheet.plans import PlanError, default_plan, plan_to_dict
+from runsheet.plans import PlanError, default_plan, plan_from_dict, plan_to_dict
 from runsheet.plans import workbook as workbook_module
 from runsheet.plans.workbook import (
     WORKBOOK_TYPE,
@@ -494,3 +494,58 @@ def test_a_socket_client_receives_the_new_state_after_a_workbook_upload(database
         crowd.close()
         server.close()
     assert plan_to_dict(default_plan())["agenda"][0]["title"] != "Khai mạc (đã sửa)"
+
+
+# -- the conference ----------------------------------------------------------------------------
+
+
+def _with_conference():  # noqa: ANN202
+    data = plan_to_dict(default_plan())
+    data["event"]["conference"] = {
+        "platform": "Zoom",
+        "url": "https://zoom.us/j/0123456789",
+        "meeting_id": "012 345 6789",
+        "passcode": "kx8472",
+    }
+    data["event"]["livestream_url"] = "https://www.youtube.com/live/khai-mac"
+    data["points"][3]["conference"] = {"url": "https://meet.google.com/abc-defg-hij"}
+    return plan_from_dict(data)
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_conference_and_a_points_own_travel_in_the_workbook(language):
+    plan = _with_conference()
+    assert plan_from_workbook(workbook_bytes(plan, language)) == plan
+
+
+def test_a_meeting_id_typed_as_a_number_stays_its_digits_and_a_bad_link_names_its_cell():
+    book = book_of(workbook_bytes(_with_conference(), "vi"))
+    event = book["Sự kiện"]
+    event.cell(row=event_row(event, "Mã cuộc họp"), column=2).value = 987654
+    link_row = event_row(event, "Liên kết hội nghị")
+    points = book["Điểm cầu"]
+    points.cell(row=5, column=column_of(points, "Liên kết hội nghị")).value = "meet dot google"
+    event.cell(row=link_row, column=2).value = "ftp://example.org/x"
+    problems = problems_of(bytes_of(book))
+    assert [(p.sheet, p.row, p.column, p.path, p.code) for p in problems] == [
+        ("Sự kiện", link_row, "Giá trị", "event.conference.url", "web_address_scheme"),
+        ("Điểm cầu", 5, "Liên kết hội nghị", "points[3].conference.url", "web_address_spaces"),
+    ]
+    event.cell(row=link_row, column=2).value = "https://zoom.us/j/1"
+    points.cell(row=5, column=column_of(points, "Liên kết hội nghị")).value = None
+    assert plan_from_workbook(bytes_of(book)).event.conference.meeting_id == "987654"
+
+
+def test_the_passcode_is_shown_to_the_organizer_only(organizer, mc, anonymous):
+    body = plan_to_dict(_with_conference())
+    assert (
+        organizer.client.put(
+            "/api/v1/plan", json={**body, "expected_revision": 1}, headers=organizer.headers
+        ).status_code
+        == 200
+    )
+    seen = lambda caller: caller.client.get("/api/v1/plan", headers=caller.headers).get_json()  # noqa: E731
+    assert seen(organizer)["event"]["conference"]["passcode"] == "kx8472"
+    for caller in (mc, anonymous):
+        assert "passcode" not in seen(caller)["event"]["conference"]
+        assert "kx8472" not in str(seen(caller))

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..domain.plan import MAX_ID_LENGTH, POINT_KINDS
+from ..domain.plan import MAX_ID_LENGTH, POINT_KINDS, Conference
 from ..domain.text import (
     clean_text,
     describe_character,
@@ -39,12 +40,17 @@ LAST_YEAR = 2100
 MAX_LINE_LENGTH = 300  # titles, names, speakers, addresses, slogans
 MAX_LONG_TEXT_LENGTH = 5000  # descriptions and notes (these may span several lines)
 MAX_LIST_ENTRIES = 100  # e.g. the attendee groups of one point
+# Meeting links carry long tokens (Teams links run to 300 characters and more); QR codes
+# and calendar apps still take 2,000.
+MAX_URL_LENGTH = 2000
+MAX_CODE_LENGTH = 100  # a meeting id or passcode
+WEB_SCHEMES = ("http", "https")
 
 
 class Issue(NamedTuple):
     """One problem with a value: where below the field, the sentence, its code and values."""
 
-    at: tuple[int, ...]
+    at: tuple[int | str, ...]  # list positions (and, in a mapping, keys) below the field
     message: str  # in English
     code: str = ""  # stable, for translation: plan.problem.<code> in the message catalogs
     params: dict[str, Any] = {}  # noqa: RUF012 - never changed; the values the code's text names
@@ -218,6 +224,58 @@ def slug(value: Any) -> str:
             length=len(value),
         )
     return value
+
+
+@values({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": MAX_URL_LENGTH})
+def web_url(value: Any) -> str:
+    """Check a web link that people open: http(s), with a host, one line, no spaces."""
+    example = "like https://meet.example.org/abc-defg-hij"
+    if not isinstance(value, str):
+        found = kind_of(value)
+        message = f"must be a web address {example}, not {KIND_WORDS[found]}"
+        raise Invalid(message, code="not_web_address", found=found)
+    if len(value) > MAX_URL_LENGTH:
+        raise Invalid(
+            f"must be at most {MAX_URL_LENGTH:,} characters long, not {len(value):,}",
+            code="too_long",
+            max=MAX_URL_LENGTH,
+            length=len(value),
+        )
+    if first_control_character(value, multi_line=False) is not None or any(
+        c.isspace() for c in value
+    ):
+        message = f"must be one web address without spaces or line breaks, {example}"
+        raise Invalid(message, code="web_address_spaces")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        message = f"is not a valid web address; write one {example}"
+        raise Invalid(message, code="web_address_invalid") from None
+    if parts.scheme.lower() not in WEB_SCHEMES:
+        raise Invalid(f"must start with https:// or http://, {example}", code="web_address_scheme")
+    if not host:
+        message = f"must name a host after {parts.scheme}://, {example}"
+        raise Invalid(message, code="web_address_host", scheme=parts.scheme)
+    return value
+
+
+@values({"type": "string", "maxLength": MAX_CODE_LENGTH})
+def code(value: Any) -> str:
+    """Check a meeting id or passcode: one short line of text.
+
+    A bare number is refused (the check says to quote it): YAML reads 012345 as the octal
+    number 5349, which would lose the passcode's digits.
+    """
+    checked = _free_text(value, MAX_LINE_LENGTH, multi_line=False)
+    if len(checked) > MAX_CODE_LENGTH:
+        raise Invalid(
+            f"must be at most {MAX_CODE_LENGTH} characters long, not {len(checked)}",
+            code="too_long",
+            max=MAX_CODE_LENGTH,
+            length=len(checked),
+        )
+    return checked
 
 
 @values({"type": "string", "format": "email"})
@@ -400,6 +458,64 @@ def text_list(value: Any, max_entries: int = MAX_LIST_ENTRIES) -> tuple[str, ...
     return tuple(entries)
 
 
+CONFERENCE_FIELDS = (
+    Field("platform", text),
+    Field("url", web_url, required=True),
+    Field("meeting_id", code),
+    Field("passcode", code),
+)
+
+
+def _conference_schema() -> Schema:
+    properties = {field.key: field.json_schema for field in CONFERENCE_FIELDS}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [field.key for field in CONFERENCE_FIELDS if field.required],
+        "additionalProperties": False,
+    }
+
+
+def conference(value: Any) -> Conference:
+    """Check a video conference: a mapping of platform, url, meeting_id and passcode."""
+    if not isinstance(value, dict):
+        found = kind_of(value)
+        message = f"must be a mapping of fields (platform, url, ...), not {KIND_WORDS[found]}"
+        raise Invalid(message, code="not_conference", found=found)
+    known = tuple(field.key for field in CONFERENCE_FIELDS)
+    listed = ", ".join(known)
+    problems: list[Issue] = [
+        Issue(
+            (key,),
+            f"unknown key {str(key)!r}; the keys here are {listed}",
+            "unknown_key",
+            {"key": str(key), "known": listed},
+        )
+        for key in value
+        if key not in known
+    ]
+    checked: dict[str, Any] = {}
+    for field in CONFERENCE_FIELDS:
+        raw = value.get(field.key)
+        if raw is None:
+            if field.required:
+                state = "missing" if field.key not in value else "empty"
+                problems.append(
+                    Issue((field.key,), f"is required but {state}", f"required_{state}")
+                )
+            continue
+        try:
+            checked[field.attribute] = field.check(raw)
+        except Invalid as err:
+            problems.extend(issue._replace(at=(field.key, *issue.at)) for issue in err.problems)
+    if problems:
+        raise Invalid.many(problems)
+    return Conference(**checked)
+
+
+conference.json_schema = _conference_schema()  # type: ignore[attr-defined]
+
+
 EVENT_FIELDS = (
     Field("slug", slug, required=True),
     Field("title", text, required=True),
@@ -415,6 +531,8 @@ EVENT_FIELDS = (
     Field("reminder_minutes", reminder_minutes),
     Field("warn_minutes", warn_minutes),
     Field("calendar_domain", domain_name),
+    Field("conference", conference),
+    Field("livestream_url", web_url),
 )
 
 POINT_FIELDS = (
@@ -425,6 +543,7 @@ POINT_FIELDS = (
     Field("attendees", text_list),
     Field("contact_name", text),
     Field("contact_email", email),
+    Field("conference", conference),
 )
 
 AGENDA_FIELDS = (

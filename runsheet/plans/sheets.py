@@ -28,7 +28,9 @@ CHOICE = "choice"  # one word of a fixed set, shown in the sheet's language
 class Column:
     """One column (or, on the event's sheet, one row): the plan key it fills, its labels."""
 
-    key: str  # the plan file's key ("date" and "time" make the event's starts_at)
+    # The plan file's key; "conference.url" is the key url of the mapping conference, and
+    # the event's "date" and "time" make its starts_at.
+    key: str
     vi: str
     en: str
     kind: str = TEXT
@@ -72,6 +74,14 @@ CHOICES: dict[str, dict[str, tuple[str, str]]] = {
 YES = ("có", "yes", "x", "true", "đúng", "1")
 NO = ("không", "no", "false", "sai", "0")
 
+# The video conference: the event's, and a point's own (which replaces it for that point).
+CONFERENCE_COLUMNS = (
+    Column("conference.platform", "Nền tảng hội nghị", "Conference platform"),
+    Column("conference.url", "Liên kết hội nghị", "Conference link"),
+    Column("conference.meeting_id", "Mã cuộc họp", "Meeting id"),
+    Column("conference.passcode", "Mật khẩu cuộc họp", "Passcode"),
+)
+
 EVENT_SHEET = Sheet(
     "event",
     "Sự kiện",
@@ -92,6 +102,8 @@ EVENT_SHEET = Sheet(
         Column("reminder_minutes", "Nhắc trước (phút)", "Reminder (minutes)", WHOLE),
         Column("warn_minutes", "Báo sắp hết giờ (phút)", "Warning (minutes)", WHOLE),
         Column("calendar_domain", "Tên miền lịch", "Calendar domain"),
+        *CONFERENCE_COLUMNS,
+        Column("livestream_url", "Liên kết xem trực tiếp", "Livestream link"),
     ),
     required=True,
 )
@@ -112,6 +124,7 @@ SHEETS: tuple[Sheet, ...] = (
             Column("attendees", "Thành phần tham dự", "Attendees", LIST),
             Column("contact_name", "Người liên hệ", "Contact"),
             Column("contact_email", "Thư điện tử liên hệ", "Contact e-mail"),
+            *CONFERENCE_COLUMNS,  # the point's own conference, replacing the event's
         ),
         required=True,
     ),

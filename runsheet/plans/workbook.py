@@ -124,7 +124,7 @@ def _write_event(out, event: dict[str, Any], language: str) -> None:  # noqa: AN
         elif column.key == "time":
             value = moment.time().replace(tzinfo=None) if moment else None
         else:
-            value = event.get(column.key)
+            value = _lookup(event, column.key)
         out.append([column.label(language), _cell_value(column, value, language)])
         _format(out.cell(row=out.max_row, column=2), column)
     _style_header(out, 2)
@@ -140,7 +140,7 @@ def _write_table(out, sheet: Sheet, records: list[dict[str, Any]], language: str
     out.append([column.label(language) for column in sheet.columns])
     for record in records:
         out.append(
-            [_cell_value(column, record.get(column.key), language) for column in sheet.columns]
+            [_cell_value(column, _lookup(record, column.key), language) for column in sheet.columns]
         )
         for index, column in enumerate(sheet.columns, start=1):
             _format(out.cell(row=out.max_row, column=index), column)
@@ -365,7 +365,7 @@ def _read_event(reading: _Reading, worksheet) -> None:  # noqa: ANN001
         if column.key in ("date", "time"):
             parts[column.key] = converted  # None: blank or reported
         elif converted is not None:
-            event[column.key] = converted
+            _store(event, column.key, converted)
     if "event.starts_at" in reading.reported:
         pass  # a date or time that cannot be read: said already
     elif parts.get("date") and parts.get("time"):
@@ -440,7 +440,7 @@ def _read_table(reading: _Reading, sheet: Sheet, title: str, rows: Iterator[tupl
             reading.cells[path] = cell
             converted = _convert(reading, path, cell, column, values.get(position))
             if converted is not None:
-                record[column.key] = converted
+                _store(record, column.key, converted)
         records.append(record.get("slogan") if sheet.section == "slogans" else record)
     reading.data[sheet.section] = records
 
@@ -456,6 +456,24 @@ def _rows(worksheet, columns: int, most: int):  # noqa: ANN001, ANN202
         if count >= most:
             return
         yield tuple(row)
+
+
+def _lookup(record: dict[str, Any], key: str) -> Any:  # noqa: ANN401
+    """Return a record's value of a column's key: conference.url is url of conference."""
+    outer, _, inner = key.partition(".")
+    value = record.get(outer)
+    if inner:
+        return value.get(inner) if isinstance(value, dict) else None
+    return value
+
+
+def _store(record: dict[str, Any], key: str, value: Any) -> None:  # noqa: ANN401
+    """Put a cell's value into a record under a column's key (conference.url too)."""
+    outer, _, inner = key.partition(".")
+    if inner:
+        record.setdefault(outer, {})[inner] = value
+    else:
+        record[outer] = value
 
 
 def _blank(value: Any) -> bool:  # noqa: ANN401

@@ -23,6 +23,7 @@ from ..plans import PlanError, Problem, plan_from_dict, plan_to_dict
 from ..plans.workbook import plan_from_workbook, plan_with_agenda_csv
 from .ceremony import CeremonyService, Current
 from .clock import reading_after
+from .conference import without_passcodes
 from .plans import store_plan_tokens
 from .tokens import Actor
 
@@ -67,11 +68,13 @@ class SavedPlan:
 def plan_as_seen_by(plan: Plan, actor: Actor) -> dict[str, Any]:
     """Return the plan in the file's shape as ``actor`` may see it.
 
-    The organizer sees all of it; everyone else sees it without people's e-mail addresses.
+    The organizer sees all of it; everyone else sees it without people's e-mail addresses
+    and without the conference's passcodes.
     """
     data = plan_to_dict(plan)
     if actor.role == "organizer":
         return data
+    data = without_passcodes(data)
     for section in (data.get("event", {}), *data.get("points", [])):
         for key in PRIVATE_PLAN_KEYS:
             section.pop(key, None)

@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..calendar.sequences import record_plan
 from ..domain.ceremony import Ceremony, new_state
@@ -39,15 +39,24 @@ def token_generation(store: Store, slug: str, conn=None) -> int:  # noqa: ANN001
 
 
 def install_plan(
-    store: Store, plan: Plan, secret_key: str, now: datetime, activate: bool = True
+    store: Store,
+    plan: Plan,
+    secret_key: str,
+    now: datetime,
+    activate: bool = True,
+    only_new: bool = False,
 ) -> Installed:
     """Store a plan (new, or replacing the plan of the same slug) and its tokens.
 
-    Raise PlanError, saying what the database answered, if the database refuses it.
+    Raise PlanError, saying what the database answered, if the database refuses it, or if
+    the plan would make an archived event active. With ``only_new``, raise Conflict if an
+    event with the plan's slug exists already (it is left as it was).
     """
     try:
-        return _install(store, plan, secret_key, now, activate)
+        return _install(store, plan, secret_key, now, activate, only_new)
     except SQLAlchemyError as error:
+        if only_new and isinstance(error, IntegrityError):  # created between look and insert
+            raise Conflict(f"an event with the slug {plan.event.slug!r} exists already") from None
         message = f"could not be stored in the database: {database_reason(error)}"
         problem = Problem("", message, None, plan.event.slug)
         raise PlanError([problem]) from None
@@ -60,10 +69,20 @@ def database_reason(error: SQLAlchemyError) -> str:
     return lines[0] if lines else type(cause).__name__
 
 
-def _install(store: Store, plan: Plan, secret_key: str, now: datetime, activate: bool) -> Installed:
+def _install(
+    store: Store, plan: Plan, secret_key: str, now: datetime, activate: bool, only_new: bool
+) -> Installed:
     for _ in range(MAX_ATTEMPTS):
         with store.transaction() as conn:
             existing = store.event_by_slug(plan.event.slug, conn)
+            if existing is not None and only_new:
+                raise Conflict(f"an event with the slug {plan.event.slug!r} exists already")
+            if existing is not None and activate and existing.is_archived:
+                message = (
+                    "is an archived event; restore it first (`runsheet restore SLUG`), "
+                    "or load it with --no-activate"
+                )
+                raise PlanError([Problem("event.slug", message, None, plan.event.slug)])
             if existing is None:
                 state = new_state(plan)
                 state.version = 1

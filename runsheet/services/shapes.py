@@ -348,12 +348,31 @@ class PlanSaved(State):
     revision: Annotated[int, Rule(ge=1)]
 
 
+class EventEntry(TypedDict):
+    """One event of the installation (``services.events``)."""
+
+    slug: str
+    title: str
+    starts_at: Moment
+    active: bool  # the one the pages, the API and the calendar files serve now
+    archived: bool  # kept, but cannot be made active until restored
+
+
+@with_config(CLOSED)
+class EventList(TypedDict):
+    """Every event of the installation, oldest first."""
+
+    events: list[EventEntry]
+
+
 # The shapes the HTTP API answers with; the document names each one by its class.
 RESPONSE_SHAPES: tuple[type, ...] = (
     State,
     History,
     RunList,
     Health,
+    EventList,
+    EventEntry,
     PlanProblem,
     PlanCheck,
     PlanSaved,

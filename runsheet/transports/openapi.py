@@ -94,6 +94,11 @@ REFUSALS: dict[str, tuple[int, str, str | None]] = {
         "its `path` (and, from a spreadsheet, its `sheet`, `row` and `column`).",
         "InvalidPlan",
     ),
+    "InvalidEvent": (
+        422,
+        "The event's slug, title or source cannot be used (`invalid_event`, with `field`).",
+        "Error",
+    ),
     "RateLimited": (
         429,
         "Too many requests from this address or token (`rate_limited`); `Retry-After` says "
@@ -137,6 +142,7 @@ def build_document(app: Flask, plan: Plan | None = None) -> Schema:
             {"name": "actions", "description": "Changing it"},
             {"name": "plan", "description": "Editing the plan, in JSON or as a spreadsheet"},
             {"name": "calendar", "description": "Calendar files to download or subscribe to"},
+            {"name": "events", "description": "The installation's events (the organizer)"},
             {"name": "service", "description": "The service itself"},
         ],
         "paths": _paths(app, plan),
@@ -218,13 +224,17 @@ def _operation(
     if action is not None:
         in_path = {name for _, name in variables}
         operation_schema["requestBody"] = _request_body(action, in_path)
-    elif record.body or record.body_media_types:
-        content = {"application/json": {"schema": _ref(record.body)}} if record.body else {}
+    elif record.body is not None or record.body_media_types:
+        content: Schema = {}
+        if isinstance(record.body, str):
+            content["application/json"] = {"schema": _ref(record.body)}
+        elif record.body is not None:
+            content["application/json"] = {"schema": copy.deepcopy(dict(record.body))}
         for media_type in record.body_media_types:
             content[media_type] = {"schema": {"type": "string", "format": "binary"}}
         operation_schema["requestBody"] = {"required": True, "content": content}
     operation_schema["responses"] = {
-        "200": _success(record),
+        str(record.status): _success(record),
         **{str(REFUSALS[name][0]): _ref_response(name) for name in record.refusals},
     }
     return operation_schema

@@ -36,9 +36,11 @@ class Operation:
     callers: Callers = "anyone"
     refusals: tuple[str, ...] = ()  # the document's responses for other answers
     parameters: Mapping[str, Field] = field(default_factory=dict)  # path values, if no action
-    body: str | None = None  # the document's schema of a JSON request body, if no action
-    body_media_types: tuple[str, ...] = ()  # other media types the body may come in
     note: str = ""  # a paragraph shared by several routes, after the docstring's
+    status: int = 200  # the status of the successful answer (201 for a route that creates)
+    # The request body, if no action: its JSON Schema, or the name of the document's schema.
+    body: Mapping[str, Any] | str | None = None
+    body_media_types: tuple[str, ...] = ()  # other media types the body may come in (raw)
 
 
 def operation(tag: str, ok: str, **details: Any) -> Callable[[View], View]:  # noqa: ANN401

@@ -171,7 +171,7 @@ def get_plan():  # noqa: ANN201
 
     The plan as in a plan file, with `revision`: the number an edit is made from (it rises
     by one at every save). The organizer sees all of it; everyone else sees it without
-    people's e-mail addresses.
+    people's e-mail addresses and without the conference's passcodes.
     """
     asks_as_holder = request.headers.get("Authorization") or request.headers.get(PAGE_HEADER)
     actor = api_actor(required=False) if asks_as_holder else PUBLIC

@@ -3,6 +3,12 @@
 Every change is broadcast once per distinct variant of the state (one for all public
 viewers, one shared by the MC and the points while their messages are the same), from the
 ``Current`` the service committed: no database read per client.
+
+When the state to send belongs to another event than the one this broadcaster last spoke
+of (another event was made active, here or in another process), every client first hears
+``event_changed`` ``{slug, title}``: its page reloads, whole, on the new event. States go
+to the rooms of their own event only (``rooms``), so a page still on the old event never
+receives the new event's states.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from ...services.ceremony import CeremonyService, Current
 from ...services.snapshot import as_seen_by, public_state_body, state_body
 from ...services.tokens import Actor
 from .rooms import audiences, room_of
+
+# Sent to every client when the active event changes: {"slug", "title"} of the new one.
+EVENT_CHANGED = "event_changed"
 
 
 class Broadcaster:
@@ -28,6 +37,7 @@ class Broadcaster:
         self.send_lock = threading.RLock()
         self._sent: tuple[int, int] | None = None  # (event id, version) last broadcast
         self._caught_up: tuple[int, int] | None = None  # (event id, version) last caught up
+        self._announced: int | None = None  # the event whose states this process sends
 
     def body(self, actor: Actor, current: Current) -> dict[str, Any]:
         """Return the state JSON for ``actor``, as the HTTP API returns it."""
@@ -43,16 +53,33 @@ class Broadcaster:
                 self._broadcast(current)
             self.server.emit("session", {"role": actor.role, "point_id": actor.point_id}, to=sid)
             self.server.emit("state", self.body(actor, current), to=sid)
-            self.server.enter_room(sid, room_of(actor))
+            self.server.enter_room(sid, room_of(actor, current.event_id))
 
     def broadcast(self, current: Current) -> None:
         """Send a committed state to every client, each role its own variant."""
         with self.send_lock:
             self._broadcast(current)
 
+    def announce(self, current: Current, through_queue: bool = True) -> bool:
+        """Tell every client ``event_changed`` if ``current`` is of another event; say if so.
+
+        Sent to everyone, through the message queue unless ``through_queue`` is False (a
+        process catching up tells only its own clients). A page already on this event
+        ignores it, so a repeat (from another process, or after a restart) does no harm.
+        """
+        with self.send_lock:
+            if self._announced == current.event_id:
+                return False
+            self._announced = current.event_id
+            event = current.plan.event
+            body = {"slug": event.slug, "title": event.title}
+            self.server.emit(EVENT_CHANGED, body, ignore_queue=not through_queue)
+        return True
+
     def _broadcast(self, current: Current) -> None:
         if _reached(self._sent, current):
             return  # this version, or a later one, has gone out already
+        self.announce(current)
         self._sent = (current.event_id, current.version)
         # The Socket.IO server encodes an emit once for all its rooms' clients.
         for body, rooms in self.variants(current):
@@ -72,6 +99,7 @@ class Broadcaster:
             if _reached(self._sent, current) or _reached(self._caught_up, current):
                 return False
             self._caught_up = (current.event_id, current.version)
+            self.announce(current, through_queue=False)
             for body, rooms in self.variants(current):
                 self.server.emit("state", body, to=rooms, ignore_queue=True)
         return True
@@ -87,11 +115,12 @@ class Broadcaster:
         found: list[tuple[dict[str, Any], list[str]]] = []
         for actor in audiences(current):
             body = as_seen_by(actor, public, current.plan, current.state)
+            room = room_of(actor, current.event_id)
             same = next((rooms for seen, rooms in found if seen == body), None)
             if same is not None:
-                same.append(room_of(actor))
+                same.append(room)
             else:
-                found.append((body, [room_of(actor)]))
+                found.append((body, [room]))
         return found
 
 

@@ -121,7 +121,9 @@ class Clients:
         try:
             actor = identify(self.store, event_id, client.token)
         except Unauthenticated as error:
-            raise TokenLost(error.message) from None
+            lost = TokenLost(error.message)
+            lost.kind = error.kind  # e.g. "other_event": the page says which event is active
+            raise lost from None
         if actor != client.actor:
             raise TokenLost("this connection's token changed hands; connect again")
         return client.actor  # the same holder, with the console it named on connecting
