@@ -450,3 +450,35 @@ def test_rotating_the_mcs_link_on_the_page_stops_the_old_link_at_once_and_keeps_
     expect(mc.locator("#refused-banner")).to_be_visible()
     ward = organizer.locator('#links-list [data-key="point:thoi-an"] input')
     assert token_of(ward.input_value()) == token_of(tabs.links().points["thoi-an"])
+
+
+def test_the_video_conference_is_edited_on_the_page_and_a_bad_link_is_named_at_its_field(
+    windows, server
+):
+    tabs = windows(server)
+    tabs.console.expect_line("422")
+    organizer = open_organizer(tabs)
+    url = organizer.locator('#event-conference-fields [data-key="conference.url"] input')
+    url.fill("zoom phòng họp")
+    checked(organizer)
+    problem = organizer.locator('#event-conference-fields [data-key="conference.url"] .org-problem')
+    expect(problem).to_be_visible()
+
+    url.fill("https://zoom.us/j/84512345678")
+    organizer.locator('[data-key="conference.platform"] input').first.fill("Zoom")
+    organizer.locator('[data-key="conference.meeting_id"] input').first.fill("845 1234 5678")
+    organizer.locator('[data-key="conference.passcode"] input').first.fill("hoctap2021")
+    organizer.locator('[data-key="livestream_url"] input').fill("https://youtube.com/live/q12")
+    ward = entry(organizer, "points", 11)  # Thới An joins another meeting
+    ward.locator('[data-action="toggle"]').click()
+    ward.locator("details.org-more summary").click()
+    ward.locator('[data-key="conference.url"] input').fill("https://meet.google.com/abc-defg-hij")
+    checked(organizer)
+    expect(problem).to_be_hidden()
+    save(organizer)
+
+    plan = server.services.ceremony.current().plan
+    assert plan.event.conference.url == "https://zoom.us/j/84512345678"
+    assert plan.event.conference.passcode == "hoctap2021"
+    assert plan.event.livestream_url == "https://youtube.com/live/q12"
+    assert plan.point("thoi-an").conference.url == "https://meet.google.com/abc-defg-hij"

@@ -36,12 +36,8 @@ const has = (key) => Object.prototype.hasOwnProperty.call(messages, key);
 editor = new PlanEditor({ t: ctx.t, has, lang: ctx.data.lang, fmt: ctx.fmt, announce, live: ctx.live });
 editor.applyState(ctx.live.state);
 
-// Another event was made active (here or elsewhere): this page belongs to the new one now.
-ctx.live.socket.on("event_changed", () => {
-  if (!editor.isDirty()) window.location.reload();
-  else show(byId("event-changed"), true);
-});
-byId("event-changed-reload").addEventListener("click", () => window.location.reload());
+// Another event made active reloads the page (live.js); unsaved changes make the browser
+// ask first (the editor's beforeunload).
 
 startSpreadsheets({ t: ctx.t, lang: ctx.data.lang, editor });
 startEvents({ t: ctx.t, fmt: ctx.fmt, editor });
