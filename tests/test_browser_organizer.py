@@ -20,7 +20,17 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from runsheet.i18n import catalog
 from tests.live_server import LiveServer, serve
-from tests.test_browser import AGENDA, CHROMIUM, CHROMIUM_ARGS, VI, WAIT_MS, Console, Tabs, settled
+from tests.test_browser import (
+    AGENDA,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VI,
+    WAIT_MS,
+    Console,
+    Tabs,
+    online,
+    settled,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -427,6 +437,11 @@ def test_the_organizer_creates_an_event_and_switches_to_it_after_a_confirmation(
         "data-active", "yes"
     )
     expect(public.locator(".hero-title")).to_contain_text("Lễ khai giảng năm học 2026")
+    # The reloaded pages are whole and live again (not cut off mid-load by the test's end).
+    expect(public.locator("body")).to_have_attribute("data-ready", "yes")
+    online(public)
+    online(organizer)
+    expect(organizer.locator("body")).to_have_attribute("data-plan", "loaded")
 
 
 def test_rotating_the_mcs_link_on_the_page_stops_the_old_link_at_once_and_keeps_the_others(
