@@ -147,6 +147,7 @@ def test_an_item_added_resized_and_reordered_shows_on_the_mc_console_and_the_sta
     windows, server
 ):
     tabs = windows(server)
+    tabs.console.expect_line("422")  # a check may find the new item still untitled
     mc = tabs.mc()
     stage = tabs.stage()
     start(mc)
