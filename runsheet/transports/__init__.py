@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, calendar, openapi, pages
+from . import api, calendar, openapi, pages, report
 from .bodies import read_chunked_bodies
 from .errors import register_error_handlers
 from .sockets import init_sockets
@@ -21,6 +21,7 @@ def register_transports(app: Flask) -> None:
     init_sockets(app)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(report.bp)
     configure_wire(app)
     # Last, so that ProxyFix wraps everything; its hook still runs before the blueprints'.
     register_throttle(app)
