@@ -3,8 +3,7 @@ and the printable pages ``/report`` and ``/points/<id>/report``.
 
 Only translation happens here: who is asking, which run, which language. The report itself
 is ``services.report.build_report``; its tables ``services.report_exports``; its chart
-``services.report_chart``. The audit log is read through ``store.audit_entries`` when the
-store has one.
+``services.report_chart``. The run's audit log is read through ``store.audit_entries``.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from ..services.report import (
 from ..services.report_chart import ChartWords, timeline_svg
 from ..services.report_exports import report_csv, report_xlsx
 from ..services.tokens import Actor
+from ..storage.store import AUDIT_PAGE_LIMIT as AUDIT_PAGE
 from . import pages
 from .auth import api_actor, services, token_cookie_name
 from .operations import operation
@@ -39,7 +39,6 @@ bp.before_request(pages._choose_language)  # the pages' language and security he
 bp.after_request(pages._security_headers)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-AUDIT_PAGE = 500
 READ_REFUSALS = ("Invalid", "Unauthenticated", "Forbidden", "NotFound")
 RUN_NOTE = (
     "`?run=<number>` names a run (see `GET /api/v1/runs`); without it, the latest real run "
@@ -167,15 +166,14 @@ def _chosen(current: Current) -> RunRecord:
 
 
 def _audit(current: Current, chosen: RunRecord) -> list[AuditLike]:
-    """Return every audit entry of the run (oldest first does not matter: the report sorts)."""
-    store = services().store
-    read = getattr(store, "audit_entries", None)
-    if read is None or chosen.run is None:  # a store without an audit log: the record alone
+    """Return every audit entry of the run (newest first: the report puts them in order)."""
+    if chosen.run is None:  # no run yet: the record alone
         return []
+    store = services().store
     entries: list[AuditLike] = []
     before: int | None = None
     while len(entries) <= MAX_AUDIT_ENTRIES:
-        page = read(
+        page = store.audit_entries(
             current.event_id, run_number=chosen.run.number, before_id=before, limit=AUDIT_PAGE
         )
         entries.extend(page)
