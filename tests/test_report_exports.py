@@ -9,6 +9,11 @@ from datetime import datetime
 import openpyxl
 import pytest
 
+from runsheet.domain.ceremony import new_state
+from runsheet.services.report import build_report, choose_run
+from runsheet.services.report_exports import report_xlsx
+from runsheet.storage.store import AuditEntry
+
 from .conftest import Caller
 from .test_report import WARD, ceremony_held, scene  # noqa: F401 - the scripted ceremony
 
@@ -144,3 +149,29 @@ def test_the_exports_are_refused_to_a_point_and_to_nobody(ward, anonymous):
     for path in ("/api/v1/report.csv", "/api/v1/report.xlsx"):
         assert anonymous.client.get(path).status_code == 401
         assert ward.client.get(path, headers=ward.headers).status_code == 403
+
+
+def test_control_characters_do_not_break_the_workbook(plan, clock):
+    # A refusal's entry keeps what was sent, control characters included.
+    refused = AuditEntry(
+        event_id=1,
+        run_number=1,
+        at=clock(),
+        role="point",
+        point_id=WARD,
+        console="bàn\x07 1",
+        channel="http",
+        action="checkin",
+        summary={"by": "a\x1bb"},
+        version_before=3,
+        version_after=3,
+        outcome="refused",
+        error="by: must not hold \x07",
+        error_kind="invalid",
+        id=7,
+    )
+    chosen = choose_run(new_state(plan), [], lambda number: None)
+    report = build_report(plan, chosen, [refused], clock())
+    workbook = openpyxl.load_workbook(io.BytesIO(report_xlsx(report, lambda key: key)))
+    row = list(workbook["report.part.audit"].iter_rows(values_only=True))[1]
+    assert "bàn\ufffd 1" in row and "by: must not hold \ufffd" in row

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -244,7 +245,10 @@ def _xlsx_value(key: str, value: Cell, t: Translate) -> Any:  # noqa: ANN401
             return datetime.fromisoformat(value).replace(tzinfo=None)
         except ValueError:
             pass
-    return _cell_text(value, t, XLSX_FORMULA_STARTS)
+    cell = _cell_text(value, t, XLSX_FORMULA_STARTS)
+    if isinstance(cell, str):  # control characters a workbook cannot hold: shown as such
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell)
+    return cell
 
 
 def _sheet_title(name: str) -> str:
