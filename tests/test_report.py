@@ -255,3 +255,12 @@ def test_a_point_reads_its_own_report_and_never_anothers(ceremony_held, client, 
     organizer = Caller(client, tokens["organizer"])
     assert done(client.get("/api/v1/points/thanh-loc/report", headers=organizer.headers))
     assert client.get("/api/v1/points/nowhere/report", headers=organizer.headers).status_code == 404
+
+
+def test_a_final_report_reads_the_same_later(ceremony_held, mc, clock):
+    before = report_of(mc)
+    clock.advance(hours=2)
+    after = report_of(mc)
+    assert after["generated_at"] != before["generated_at"]
+    del before["generated_at"], after["generated_at"]
+    assert after == before

@@ -127,7 +127,9 @@ def build_report(
     """Return the report of ``chosen`` (one point's part only, if ``point_id`` is given)."""
     record = chosen.record
     entries = sorted(audit, key=lambda entry: (entry.at, entry.id))
-    end = chosen.ended_at or now  # what is still open counts until then
+    # What is still open counts until the run's end (archived, or finished), else until now.
+    finished_at = record.finished_at if record.phase == "finished" else None
+    end = chosen.ended_at or finished_at or now
     clock = _Clock(plan)
     run = chosen.run
     points = [p for p in plan.points if point_id is None or p.id == point_id]

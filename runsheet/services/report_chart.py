@@ -19,7 +19,7 @@ RIGHT_MARGIN = 16
 AXIS_HEIGHT = 34
 ROW_HEIGHT = 30
 LEGEND_HEIGHT = 30
-LABEL_CHARACTERS = 40
+LABEL_CHARACTERS = 42
 TICK_MINUTES = (1, 2, 5, 10, 15, 20, 30, 60, 120, 240)
 MAX_TICKS = 12
 
@@ -96,10 +96,9 @@ def timeline_svg(report: shapes.Report, words: ChartWords) -> str:
 
 
 def _row(item: shapes.ReportItem, top: int, x, words: ChartWords) -> str:  # noqa: ANN001
-    label = f"{item['position']}. {_shorten(item['title'])}"
     skipped = item["status"] == "skipped"
-    if skipped:
-        label = f"{label} ({words.skipped})"
+    mark = f" ({words.skipped})" if skipped else ""
+    label = f"{item['position']}. {_shorten(item['title'], LABEL_CHARACTERS - len(mark))}{mark}"
     fill = SOFT_INK if skipped else INK
     parts = [
         f'<g class="report-chart-row" data-item={quoteattr(item["id"])}>',
@@ -160,5 +159,5 @@ def _floor(moment: datetime, minutes: int) -> datetime:
     return moment.replace(second=0, microsecond=0) - timedelta(minutes=dropped)
 
 
-def _shorten(text: str) -> str:
-    return text if len(text) <= LABEL_CHARACTERS else text[: LABEL_CHARACTERS - 1].rstrip() + "…"
+def _shorten(text: str, length: int = LABEL_CHARACTERS) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"

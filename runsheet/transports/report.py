@@ -45,6 +45,7 @@ RUN_NOTE = (
     "(the one under way if it is real). `?lang=vi|en` chooses the language of the CSV and "
     "xlsx headers (default: the `runsheet_lang` cookie, else Vietnamese)."
 )
+SUMMARY_LENGTH = 240  # an audit entry's summary on the page
 POINT_ID = Field(str, description="The id of a connection point (`points[].id` of the state).")
 
 
@@ -298,6 +299,7 @@ def _render_report(current: Current, actor: Actor, point_id: str | None) -> Resp
     if current.state.run is not None:
         runs.append({"number": current.state.run.number, "kind": current.state.run.kind})
     zone = current.plan.event.zone
+    words = catalog(g.lang)
     html = render_template(
         "report.html",
         page="report",
@@ -311,10 +313,21 @@ def _render_report(current: Current, actor: Actor, point_id: str | None) -> Resp
         duration=_duration,
         signed=_signed_duration,
         page_data=None,
-        messages=catalog(g.lang),
+        word=lambda key, fallback: words[key] if key in words else fallback,
+        summary_text=_summary_text,
         **helpers,
     )
     return pages._remember_language(Response(html, mimetype="text/html"))
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    """Return an audit entry's summary as one line: "key: value · key: value"."""
+    parts = []
+    for key, value in summary.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{key}: {shown}")
+    text = " · ".join(parts)
+    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 
 
 def _local(value: str | None, zone, pattern: str) -> str:  # noqa: ANN001
