@@ -6,7 +6,8 @@ morning: most points connect and check in (one twice), Tân Thới Nhất's link
 An reports no sound for four minutes, a roll call is answered by all but one point, the MC
 sends messages (some read), adds time to the opening speech, holds it once and passes over
 the third item. Then it photographs the report at laptop (1366x768) and phone (390x844)
-width, the chart alone, Thới An's own report, and prints the report to PDF (A4) and renders
+width, the chart alone, Thới An's own report, the rehearsal's banner (public page, MC console,
+stage display), and prints the report to PDF (A4) and renders
 its first pages to PNG (with pypdfium2 and Pillow, if installed: ``pip install pypdfium2
 pillow``).
 
@@ -27,6 +28,7 @@ from screenshots import (
     DESKTOP,
     MORNING,
     PHONE,
+    PROJECTOR,
     ROOT,
     MorningClock,
     act,
@@ -34,6 +36,7 @@ from screenshots import (
     connect_points,
     report_links,
     running_server,
+    shoot,
 )
 
 from runsheet.services.plans import role_links
@@ -57,7 +60,7 @@ def move(app, clock: MorningClock, hhmm: str | None = None, seconds: float = 0) 
     app.extensions[EXTENSION].presence.tick()
 
 
-def play(app, clock: MorningClock) -> list:  # noqa: ANN001
+def play(app, clock: MorningClock, during_rehearsal=lambda: None) -> list:  # noqa: ANN001
     """Rehearse, then hold the ceremony; return the points' open connections."""
     svc = app.extensions["runsheet"]
     plan = svc.ceremony.current().plan
@@ -69,6 +72,8 @@ def play(app, clock: MorningClock) -> list:  # noqa: ANN001
     move(app, clock, "07:30")  # the rehearsal: three minutes, then ended
     act(app, MC, "rehearse")
     act(app, Actor("point", "thoi-an"), "checkin", {"by": "Tổng duyệt", "present": 2})
+    move(app, clock, "07:31")
+    during_rehearsal()
     move(app, clock, "07:33")
     act(app, MC, "end_rehearsal")
 
@@ -143,39 +148,44 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     clock = MorningClock(MORNING)
-    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp), clock) as app:
-        clients = play(app, clock)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(Path(tmp), clock) as app,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(
+            executable_path=args.chromium, args=CHROMIUM_ARGS, headless=True
+        )
         svc = app.extensions["runsheet"]
         links = role_links(svc.store, svc.ceremony.current().plan, svc.secret_key, app.url)
+
+        def rehearsal_banners() -> None:
+            shoot(browser, links.public, args.out / "rehearsal-public-phone.png", PHONE, False)
+            shoot(browser, links.mc, args.out / "rehearsal-mc-desktop.png", DESKTOP, False)
+            shoot(browser, links.stage, args.out / "rehearsal-stage.png", PROJECTOR, False)
+
+        clients = play(app, clock, rehearsal_banners)
         organizer_token = links.organizer.split("?token=")[1]
         ward_token = links.points["thoi-an"].split("?token=")[1]
         report_url = f"{app.url}/report?token={organizer_token}"
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=args.chromium, args=CHROMIUM_ARGS, headless=True
-            )
-            for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-                context = browser.new_context(viewport=viewport, device_scale_factor=1)
-                page = context.new_page()
-                page.goto(report_url)
-                page.screenshot(path=str(args.out / f"report-{name}.png"))
-                print(f"wrote report-{name}.png")
-                if name == "desktop":
-                    page.locator("svg.report-chart").screenshot(
-                        path=str(args.out / "report-chart.png")
-                    )
-                    print("wrote report-chart.png")
-                    pdf = page.pdf(format="A4", print_background=True)
-                    (Path(tmp) / "report.pdf").write_bytes(pdf)
-                    _render_pdf(pdf, args.out)
-                context.close()
-            context = browser.new_context(viewport=DESKTOP, device_scale_factor=1)
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            context = browser.new_context(viewport=viewport, device_scale_factor=1)
             page = context.new_page()
-            page.goto(f"{app.url}/points/thoi-an/report?token={ward_token}")
-            page.screenshot(path=str(args.out / "report-point-desktop.png"), full_page=True)
-            print("wrote report-point-desktop.png")
+            page.goto(report_url)
+            page.screenshot(path=str(args.out / f"report-{name}.png"))
+            print(f"wrote report-{name}.png")
+            if name == "desktop":
+                page.locator("svg.report-chart").screenshot(path=str(args.out / "report-chart.png"))
+                print("wrote report-chart.png")
+                _render_pdf(page.pdf(format="A4", print_background=True), args.out)
             context.close()
-            browser.close()
+        context = browser.new_context(viewport=DESKTOP, device_scale_factor=1)
+        page = context.new_page()
+        page.goto(f"{app.url}/points/thoi-an/report?token={ward_token}")
+        page.screenshot(path=str(args.out / "report-point-desktop.png"), full_page=True)
+        print("wrote report-point-desktop.png")
+        context.close()
+        browser.close()
         for client in clients:
             client.disconnect()
 

@@ -264,3 +264,17 @@ def test_a_final_report_reads_the_same_later(ceremony_held, mc, clock):
     assert after["generated_at"] != before["generated_at"]
     del before["generated_at"], after["generated_at"]
     assert after == before
+
+
+def test_pages_are_drawn_with_the_rehearsal_banner_while_one_runs(mc, client):
+    def banner() -> str:
+        html = client.get("/").get_data(as_text=True)
+        start = html.index('id="rehearsal-banner"')
+        return html[start : html.index(">", start)]
+
+    assert " hidden" in banner()
+    mc.post("/rehearse")
+    assert " hidden" not in banner() and 'data-run="1"' in banner()
+    assert "TỔNG DUYỆT" in client.get("/stage").get_data(as_text=True)
+    mc.post("/end-rehearsal")
+    assert " hidden" in banner()
