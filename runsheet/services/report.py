@@ -9,9 +9,10 @@ figure comes from:
   adjustments (extensions, holds and resumes) and the plan's schedule;
 - each point's confirmation, link health, roll-call answers and messages read: the record;
 - each point's check-in changes, troubles (from, to), online spans and earlier roll calls:
-  the audit log (``AuditLike`` entries: check-ins, trouble reports and clears, roll calls,
-  and presence changes recorded as action ``presence``). Without entries the report holds
-  what the record alone knows (the latest check-in, the open trouble, the last roll call).
+  the run's audit log (``storage.store.AuditEntry``: check-ins, trouble reports and clears,
+  roll calls, and presence changes recorded as action ``presence``). Without entries the
+  report holds what the record alone knows (the latest check-in, the open trouble, the last
+  roll call) and ``record_log`` lists what the record shows happened.
 
 ``choose_run`` picks the run a report is about: the one asked for, else the latest real run.
 """
@@ -19,14 +20,15 @@ figure comes from:
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain.ceremony import Ceremony, CeremonyState, PointStatus, Run
 from ..domain.errors import NotFound
 from ..domain.plan import Plan, Point
+from ..storage.store import ArchivedRunRow, AuditEntry
 from . import shapes
 
 # The audit actions a point's log is made of.
@@ -36,24 +38,6 @@ ROLL_CALL_ACTIONS = {"roll_call"}
 PRESENCE_ACTION = "presence"
 LINK_ACTION = "link"
 MAX_AUDIT_ENTRIES = 20_000  # a report's audit part stops there (and says so)
-
-
-class AuditLike(Protocol):
-    """What the report reads of one audit entry (``storage.store.AuditEntry``)."""
-
-    id: int
-    at: datetime
-    role: str
-    point_id: str | None
-    console: str | None
-    channel: str
-    action: str
-    summary: dict[str, Any]
-    version_before: int | None
-    version_after: int | None
-    outcome: str
-    error: str | None
-    error_kind: str | None
 
 
 @dataclass(frozen=True)
@@ -66,20 +50,10 @@ class RunRecord:
     archived: bool
 
 
-@dataclass(frozen=True)
-class ArchivedRunRef:
-    """An archived run as listed (``storage.store.ArchivedRunRow``)."""
-
-    number: int
-    kind: str
-    started_at: datetime
-    ended_at: datetime
-
-
 def choose_run(
     state: CeremonyState,
-    archived: Sequence[ArchivedRunRef],
-    load_record: Any,  # noqa: ANN401 - (number) -> CeremonyState | None
+    archived: Sequence[ArchivedRunRow],
+    load_record: Callable[[int], CeremonyState | None],
     number: int | None = None,
 ) -> RunRecord:
     """Return the run a report is about.
@@ -109,7 +83,7 @@ def choose_run(
     return RunRecord(None, state, None, archived=False)
 
 
-def _run_of(row: ArchivedRunRef) -> Run:
+def _run_of(row: ArchivedRunRow) -> Run:
     return Run(row.kind, row.number, row.started_at)
 
 
@@ -119,7 +93,7 @@ def _run_of(row: ArchivedRunRef) -> Run:
 def build_report(
     plan: Plan,
     chosen: RunRecord,
-    audit: Iterable[AuditLike],
+    audit: Iterable[AuditEntry],
     now: datetime,
     *,
     point_id: str | None = None,
@@ -136,6 +110,7 @@ def build_report(
     # A point's report shows only the entries about it (never another point's, nor the
     # presence changes that name every point); its log is still worked out from them all.
     shown = entries if point_id is None else [e for e in entries if _about_point(e) == point_id]
+    log = _PointLog.of(entries)
     truncated = len(shown) > MAX_AUDIT_ENTRIES
     return {
         "run": (
@@ -160,7 +135,7 @@ def build_report(
         },
         "ceremony": _ceremony(plan, record, end, clock),
         "items": _items(plan, record, end, clock),
-        "points": [_point(plan, p, record, entries, run, end, clock) for p in points],
+        "points": [_point(plan, p, record, log, run, end, clock) for p in points],
         "audit": [_audit_entry(entry, clock) for entry in shown[:MAX_AUDIT_ENTRIES]],
         "audit_source": "audit" if entries else "record",
         "audit_truncated": truncated,
@@ -302,23 +277,46 @@ def _holds(adjustments, spans, end: datetime, clock: _Clock) -> list[Any]:  # no
 # -- the points -------------------------------------------------------------------------------
 
 
-def _about_point(entry: AuditLike) -> str | None:
+def _about_point(entry: AuditEntry) -> str | None:
     """Return the point an audit entry is about: the one its payload names, else the actor's."""
     named = entry.summary.get("point_id") if isinstance(entry.summary, dict) else None
     return named if isinstance(named, str) else entry.point_id
+
+
+@dataclass(frozen=True)
+class _PointLog:
+    """The run's entries a point's log is made of, sorted out once for every point."""
+
+    done_by_point: dict[str, list[AuditEntry]]
+    presence: list[AuditEntry]
+    roll_calls: list[AuditEntry]
+
+    @classmethod
+    def of(cls, entries: list[AuditEntry]) -> _PointLog:
+        done_by_point: dict[str, list[AuditEntry]] = {}
+        for entry in entries:
+            about = _about_point(entry)
+            if entry.outcome == "done" and about is not None:
+                done_by_point.setdefault(about, []).append(entry)
+        done = [e for e in entries if e.outcome == "done"]
+        return cls(
+            done_by_point,
+            [e for e in done if e.action == PRESENCE_ACTION],
+            [e for e in done if e.action in ROLL_CALL_ACTIONS],
+        )
 
 
 def _point(
     plan: Plan,
     point: Point,
     record: CeremonyState,
-    entries: list[AuditLike],
+    log: _PointLog,
     run: Run | None,
     end: datetime,
     clock: _Clock,
 ) -> Any:  # noqa: ANN401
     status = record.points.get(point.id) or PointStatus(point.id)
-    own = [e for e in entries if e.outcome == "done" and _about_point(e) == point.id]
+    own = log.done_by_point.get(point.id, [])
     checkin = status.checkin
     return {
         "id": point.id,
@@ -331,14 +329,14 @@ def _point(
         "checkins": _checkins(own, status, clock),
         "troubles": _troubles(own, status, end, clock),
         "online_at_end": status.online,
-        "online_spans": _online_spans(point.id, entries, status, run, end, clock),
+        "online_spans": _online_spans(point.id, log.presence, status, run, end, clock),
         "link": _link(own, status, clock),
-        "roll_calls": _roll_calls(point.id, entries, record, clock),
+        "roll_calls": _roll_calls(point.id, log.roll_calls, record, clock),
         "messages": _messages(point.id, record, clock),
     }
 
 
-def _checkins(own: list[AuditLike], status: PointStatus, clock: _Clock) -> list[Any]:
+def _checkins(own: list[AuditEntry], status: PointStatus, clock: _Clock) -> list[Any]:
     """Every check-in of the point, in order (the record's latest one without an audit log)."""
     listed = []
     for entry in own:
@@ -370,7 +368,9 @@ def _checkins(own: list[AuditLike], status: PointStatus, clock: _Clock) -> list[
     return listed
 
 
-def _troubles(own: list[AuditLike], status: PointStatus, end: datetime, clock: _Clock) -> list[Any]:
+def _troubles(
+    own: list[AuditEntry], status: PointStatus, end: datetime, clock: _Clock
+) -> list[Any]:
     """Every trouble of the point: kind, text, from, to (None: still open) and how long."""
     found: list[dict[str, Any]] = []
     open_trouble: dict[str, Any] | None = None
@@ -416,7 +416,7 @@ def _troubles(own: list[AuditLike], status: PointStatus, end: datetime, clock: _
 
 def _online_spans(
     point_id: str,
-    entries: list[AuditLike],
+    entries: list[AuditEntry],
     status: PointStatus,
     run: Run | None,
     end: datetime,
@@ -458,7 +458,7 @@ def _online_spans(
     ]
 
 
-def _link(own: list[AuditLike], status: PointStatus, clock: _Clock) -> Any:  # noqa: ANN401
+def _link(own: list[AuditEntry], status: PointStatus, clock: _Clock) -> Any:  # noqa: ANN401
     """The point's link health over the run: round trips reported (the log's, else the last few)."""
     trips = []
     offsets = []
@@ -488,7 +488,7 @@ def _link(own: list[AuditLike], status: PointStatus, clock: _Clock) -> Any:  # n
 
 
 def _roll_calls(
-    point_id: str, entries: list[AuditLike], record: CeremonyState, clock: _Clock
+    point_id: str, entries: list[AuditEntry], record: CeremonyState, clock: _Clock
 ) -> list[Any]:
     """Each roll call of the run and the point's answer to it, with its delay."""
     calls: list[dict[str, Any]] = []
@@ -540,7 +540,7 @@ def _messages(point_id: str, record: CeremonyState, clock: _Clock) -> list[Any]:
     ]
 
 
-def _audit_entry(entry: AuditLike, clock: _Clock) -> Any:  # noqa: ANN401
+def _audit_entry(entry: AuditEntry, clock: _Clock) -> Any:  # noqa: ANN401
     return {
         "id": entry.id,
         "at": clock.iso(entry.at),

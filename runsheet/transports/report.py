@@ -20,8 +20,6 @@ from ..services.ceremony import Current
 from ..services.payloads import Field
 from ..services.report import (
     MAX_AUDIT_ENTRIES,
-    ArchivedRunRef,
-    AuditLike,
     RunRecord,
     build_report,
     choose_run,
@@ -30,6 +28,7 @@ from ..services.report_chart import ChartWords, timeline_svg
 from ..services.report_exports import report_csv, report_xlsx
 from ..services.tokens import Actor
 from ..storage.store import AUDIT_PAGE_LIMIT as AUDIT_PAGE
+from ..storage.store import AuditEntry
 from . import pages
 from .auth import api_actor, services, token_cookie_name
 from .operations import operation
@@ -154,24 +153,20 @@ def _requested_run() -> int | None:
 
 def _chosen(current: Current) -> RunRecord:
     store = services().store
-    rows = [
-        ArchivedRunRef(r.number, r.kind, r.started_at, r.ended_at)
-        for r in store.archived_runs(current.event_id)
-    ]
     return choose_run(
         current.state,
-        rows,
+        store.archived_runs(current.event_id),
         lambda number: store.archived_record(current.event_id, number),
         _requested_run(),
     )
 
 
-def _audit(current: Current, chosen: RunRecord) -> list[AuditLike]:
+def _audit(current: Current, chosen: RunRecord) -> list[AuditEntry]:
     """Return every audit entry of the run (newest first: the report puts them in order)."""
     if chosen.run is None:  # no run yet: the record alone
         return []
     store = services().store
-    entries: list[AuditLike] = []
+    entries: list[AuditEntry] = []
     before: int | None = None
     while len(entries) <= MAX_AUDIT_ENTRIES:
         page = store.audit_entries(
