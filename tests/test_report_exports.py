@@ -175,3 +175,22 @@ def test_control_characters_do_not_break_the_workbook(plan, clock):
     workbook = openpyxl.load_workbook(io.BytesIO(report_xlsx(report, lambda key: key)))
     row = list(workbook["report.part.audit"].iter_rows(values_only=True))[1]
     assert "bàn\ufffd 1" in row and "by: must not hold \ufffd" in row
+
+
+@pytest.mark.slow
+def test_the_eventlet_server_builds_the_report_off_its_loop_while_it_serves(served, crowd):
+    """Under eventlet the workbook is built in a native thread; the answer is the same."""
+    import requests
+
+    mc = {"Authorization": f"Bearer {served.tokens['mc']}"}
+    viewer = crowd.viewer()
+    requests.post(f"{served.url}/api/v1/advance", headers=mc, timeout=10).raise_for_status()
+    viewer.wait_for(lambda state: state["phase"] == "live")
+    workbook = requests.get(f"{served.url}/api/v1/report.xlsx?lang=en", headers=mc, timeout=30)
+    assert workbook.status_code == 200
+    sheets = openpyxl.load_workbook(io.BytesIO(workbook.content))
+    assert sheets["Programme"]["B2"].value == "Tuyên bố lý do, giới thiệu đại biểu"
+    report = requests.get(f"{served.url}/api/v1/report", headers=mc, timeout=30).json()
+    assert report["items"][0]["status"] == "live"
+    requests.post(f"{served.url}/api/v1/advance", headers=mc, timeout=10).raise_for_status()
+    viewer.wait_for(lambda state: state["current_item_id"] == "dien-van-khai-mac")

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -46,6 +47,7 @@ MOMENT_COLUMNS = {
 # string starting with "=" as one. Text from plans and pages never goes in as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_FORMULA_STARTS = ("=",)
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 class Phrase(str):
@@ -209,33 +211,45 @@ def report_csv(report: shapes.Report, t: Translate) -> str:
 
 
 def report_xlsx(report: shapes.Report, t: Translate) -> bytes:
-    """Return the report as an xlsx workbook with one sheet per part."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    """Return the report as an xlsx workbook with one sheet per part.
+
+    Written row by row (openpyxl's write-only mode), so a long audit log costs time in
+    proportion to its length.
+    """
+    workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     for table in report_tables(report):
         sheet = workbook.create_sheet(_sheet_title(t(f"report.part.{table.name}")))
-        sheet.append(_header(table, t))
-        for cell in sheet[1]:
-            cell.font = bold
-        for row in table.rows:
-            sheet.append(
-                [_xlsx_value(key, value, t) for key, value in zip(table.columns, row, strict=True)]
-            )
-            for key, cell in zip(table.columns, sheet[sheet.max_row], strict=True):
-                if key in MOMENT_COLUMNS and isinstance(cell.value, datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
-        if table.name == "ceremony":
-            for cell in sheet["B"][1:]:
-                if isinstance(cell.value, datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
         sheet.freeze_panes = "A2"
         for index, key in enumerate(table.columns, start=1):
             wide = key in ("title", "text", "point", "point_name", "figure", "note", "detail")
             sheet.column_dimensions[get_column_letter(index)].width = 42 if wide else 18
+        sheet.append([_styled(sheet, text, font=bold) for text in _header(table, t)])
+        for row in table.rows:
+            sheet.append(
+                [
+                    _xlsx_cell(sheet, key, value, t)
+                    for key, value in zip(table.columns, row, strict=True)
+                ]
+            )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _styled(sheet: Any, value: Any, **style: Any) -> WriteOnlyCell:  # noqa: ANN401
+    cell = WriteOnlyCell(sheet, value=value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def _xlsx_cell(sheet: Any, key: str, value: Cell, t: Translate) -> Any:  # noqa: ANN401
+    """A cell of the workbook; a moment with a date-time format."""
+    shown = _xlsx_value(key, value, t)
+    if isinstance(shown, datetime):
+        return _styled(sheet, shown, number_format=DATETIME_FORMAT)
+    return shown
 
 
 def _xlsx_value(key: str, value: Cell, t: Translate) -> Any:  # noqa: ANN401

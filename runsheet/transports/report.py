@@ -8,8 +8,10 @@ is ``services.report.build_report``; its tables ``services.report_exports``; its
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, render_template, request
 from markupsafe import Markup
@@ -32,6 +34,8 @@ from ..storage.store import AuditEntry
 from . import pages
 from .auth import api_actor, services, token_cookie_name
 from .operations import operation
+
+T = TypeVar("T")
 
 bp = Blueprint("report", __name__)
 bp.before_request(pages._choose_language)  # the pages' language and security headers
@@ -85,7 +89,7 @@ def get_report_csv():  # noqa: ANN201
     """Download the report of a run as CSV (organizer, MC)."""
     _ceremony_runner()
     report = _report(services().ceremony.current())
-    body = report_csv(report, _translator(_export_language()))
+    body = off_the_loop(report_csv, report, _translator(_export_language()))
     return _download(body.encode("utf-8"), "text/csv; charset=utf-8", report, "csv")
 
 
@@ -102,7 +106,7 @@ def get_report_xlsx():  # noqa: ANN201
     """Download the report of a run as an xlsx workbook (organizer, MC)."""
     _ceremony_runner()
     report = _report(services().ceremony.current())
-    body = report_xlsx(report, _translator(_export_language()))
+    body = off_the_loop(report_xlsx, report, _translator(_export_language()))
     return _download(body, XLSX, report, "xlsx")
 
 
@@ -182,7 +186,29 @@ def _audit(current: Current, chosen: RunRecord) -> list[AuditEntry]:
 def _report(current: Current, point_id: str | None = None) -> dict[str, Any]:
     chosen = _chosen(current)
     now = services().ceremony.clock()
-    return build_report(current.plan, chosen, _audit(current, chosen), now, point_id=point_id)
+    entries = _audit(current, chosen)
+    return off_the_loop(build_report, current.plan, chosen, entries, now, point_id=point_id)
+
+
+def off_the_loop(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:  # noqa: ANN401
+    """Run pure, CPU-bound work (a report, its workbook) so that it stalls no one else.
+
+    Under eventlet (``runsheet serve``) every connection shares one OS thread: a second of
+    building a workbook there would hold every screen's pushes for that second. The work
+    goes to eventlet's pool of native threads instead, where the interpreter still switches
+    back to the hub every few milliseconds. Elsewhere (threads, tests) it runs in place.
+    """
+    if eventlet_patched():
+        from eventlet import tpool
+
+        return tpool.execute(work, *args, **kwargs)
+    return work(*args, **kwargs)
+
+
+def eventlet_patched() -> bool:
+    """Return whether eventlet has taken over the standard library's threads."""
+    patcher = sys.modules.get("eventlet.patcher")
+    return patcher is not None and patcher.is_monkey_patched("thread")
 
 
 def _export_language() -> str:
