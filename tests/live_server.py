@@ -185,7 +185,7 @@ def read_tokens(env: dict[str, str], folder: Path) -> dict[str, str]:
             timeout=STARTUP_SECONDS,
         ).stdout
     )
-    tokens = {"mc": _token(links["mc"])}
+    tokens = {"mc": _token(links["mc"]), "organizer": _token(links["organizer"])}
     return tokens | {pid: _token(link) for pid, link in links["points"].items()}
 
 

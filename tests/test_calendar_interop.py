@@ -23,9 +23,11 @@ from .calendar_fixtures import (
     moved,
     reload,
     run_icaljs,
+    with_conference,
     with_contacts,
     without_item,
 )
+from .conftest import tokens_of
 
 
 @pytest.fixture
@@ -42,9 +44,14 @@ def produced(app, client, tmp_path) -> dict[str, Path]:
     for feed, body in fetch_all(client).items():
         keep(feed, body)
     changed = with_contacts(without_item(moved(default_plan(), 30), "phat-bieu-nguoi-hoc"))
-    reload(app, changed)
+    reload(app, with_conference(changed))
     for feed, body in fetch_all(client).items():
         keep(f"{feed}-after-reload", body)
+    # The point's own file, with the conference's passcode (its page's link).
+    token = tokens_of(app)["thoi-an"]
+    private = client.get(f"/calendar/points/thoi-an.ics?token={token}")
+    assert private.status_code == 200
+    keep("point-private", private.data)
     svc = app.extensions["runsheet"]
     current = svc.ceremony.current()
     for cancel in (False, True):
@@ -64,6 +71,8 @@ def produced(app, client, tmp_path) -> dict[str, Path]:
 
 def test_the_produced_files_cover_feeds_cancellations_and_invites(produced):
     assert set(FEED_URLS) <= set(produced)
+    assert b"CONFERENCE;" in produced["point-private"].read_bytes()
+    assert b"CONFERENCE;" in produced["ceremony-after-reload"].read_bytes()
     assert b"STATUS:CANCELLED" in produced["agenda-after-reload"].read_bytes()
     assert {"invite-thoi-an", "cancel-thoi-an"} <= set(produced)
 

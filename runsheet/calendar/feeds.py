@@ -76,12 +76,13 @@ def calendar_file(
     point_id: str | None,
     domain: str,
     base_url: str,
+    private: bool = False,
 ) -> CalendarFile:
-    """Render one feed as a METHOD:PUBLISH file."""
+    """Render one feed as a METHOD:PUBLISH file (``private``: with the point's passcode)."""
     chosen = feed_revisions(revisions, feed, point_id)
     if not chosen:
         raise NotFound(f"the plan has nothing for the {feed} calendar")
-    return _render(plan, tuple(chosen), feed, point_id, domain, base_url)
+    return _render(plan, tuple(chosen), feed, point_id, domain, base_url, private)
 
 
 @functools.lru_cache(maxsize=64)
@@ -92,6 +93,7 @@ def _render(
     point_id: str | None,
     domain: str,
     base_url: str,
+    private: bool,
 ) -> CalendarFile:
     # The bytes depend only on these arguments, and subscribed apps poll the same few
     # files again and again, so the last renderings are kept (icalendar's output is slow).
@@ -100,6 +102,7 @@ def _render(
         chosen,
         method="PUBLISH",
         name=feed_name(plan, feed, list(chosen)),
+        private=private,
     )
     return CalendarFile(
         filename=feed_filename(plan, feed, point_id),
@@ -117,7 +120,8 @@ def published_file(
     domain: str,
     base_url: str,
     now: datetime,
+    private: bool = False,
 ) -> CalendarFile:
-    """Return an event's feed as published now."""
+    """Return an event's feed as published now (``private``: a point's, with its passcode)."""
     revisions = ensure_recorded(store, event_id, plan, now)
-    return calendar_file(plan, revisions, feed, point_id, domain, base_url)
+    return calendar_file(plan, revisions, feed, point_id, domain, base_url, private)

@@ -22,6 +22,24 @@ DEFAULT_WARN_MINUTES = 2
 
 
 @dataclass(frozen=True)
+class Conference:
+    """A video conference to join: its platform, link, meeting id and passcode.
+
+    The passcode is private to the points (and the organizer): what the public sees of a
+    plan, and every calendar file served without a point's token, leave it out.
+    """
+
+    url: str  # http(s) link that opens the meeting
+    platform: str = ""  # e.g. "Zoom", "Google Meet", "Microsoft Teams"
+    meeting_id: str = ""
+    passcode: str = ""
+
+    def without_passcode(self) -> Conference:
+        """Return the conference as anyone may see it."""
+        return Conference(self.url, self.platform, self.meeting_id)
+
+
+@dataclass(frozen=True)
 class Event:
     """The ceremony itself: what it is, who holds it, when it starts."""
 
@@ -39,6 +57,8 @@ class Event:
     reminder_minutes: int = 15  # calendar reminder before the start
     warn_minutes: int | None = None  # countdown warning; None: DEFAULT_WARN_MINUTES
     calendar_domain: str = ""  # right-hand side of calendar UIDs; empty: from config
+    conference: Conference | None = None  # where the points meet (a point may have its own)
+    livestream_url: str = ""  # where the public watches the ceremony live
 
     @property
     def zone(self) -> ZoneInfo:
@@ -57,6 +77,7 @@ class Point:
     attendees: tuple[str, ...] = ()  # groups of people who attend there
     contact_name: str | None = None
     contact_email: str | None = None
+    conference: Conference | None = None  # the point's own, replacing the event's
 
 
 @dataclass(frozen=True)
@@ -133,6 +154,13 @@ class Plan:
     def item(self, item_id: str) -> AgendaItem | None:
         """Return the programme item with this id, or None."""
         return self._items_by_id.get(item_id)
+
+    def conference_for(self, point_id: str) -> Conference | None:
+        """Return the conference a point joins: its own, else the event's (or None)."""
+        point = self.point(point_id)
+        if point is not None and point.conference is not None:
+            return point.conference
+        return self.event.conference
 
     def item_index(self, item_id: str) -> int:
         """Return the position of an item in the programme (it must exist)."""

@@ -198,6 +198,11 @@ class CeremonyService:
                 return current
         raise Conflict("the ceremony is changing too fast; try again")
 
+    def announce(self, current: Current) -> None:
+        """Remember and publish a state committed outside ``change`` (e.g. an edited plan)."""
+        self._remember(current)
+        self.publish(current)
+
     def publish(self, current: Current) -> None:
         """Tell every subscriber about a committed state."""
         for subscriber in self._subscribers:

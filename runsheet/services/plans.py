@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..calendar.sequences import record_plan
 from ..domain.ceremony import Ceremony, new_state
@@ -70,17 +71,22 @@ def install_plan(
     secret_key: str,
     now: datetime,
     activate: bool = True,
+    only_new: bool = False,
     actor: Actor = SYSTEM,
 ) -> Installed:
     """Store a plan (new, or replacing the plan of the same slug) and its tokens.
 
-    The audit log records it as ``load_plan`` by ``actor`` (e.g. the organizer on the
-    command line), in the same transaction. Raise PlanError, saying what the database
-    answered, if the database refuses it.
+    Raise PlanError, saying what the database answered, if the database refuses it, or if
+    the plan would make an archived event active. With ``only_new``, raise Conflict if an
+    event with the plan's slug exists already (it is left as it was). The audit log records
+    it as ``load_plan`` by ``actor`` (e.g. the organizer on the command line), in the same
+    transaction.
     """
     try:
-        return _install(store, plan, secret_key, now, activate, actor)
+        return _install(store, plan, secret_key, now, activate, only_new, actor)
     except SQLAlchemyError as error:
+        if only_new and isinstance(error, IntegrityError):  # created between look and insert
+            raise Conflict(f"an event with the slug {plan.event.slug!r} exists already") from None
         message = f"could not be stored in the database: {database_reason(error)}"
         problem = Problem("", message, None, plan.event.slug)
         raise PlanError([problem]) from None
@@ -94,11 +100,25 @@ def database_reason(error: SQLAlchemyError) -> str:
 
 
 def _install(
-    store: Store, plan: Plan, secret_key: str, now: datetime, activate: bool, actor: Actor
+    store: Store,
+    plan: Plan,
+    secret_key: str,
+    now: datetime,
+    activate: bool,
+    only_new: bool,
+    actor: Actor,
 ) -> Installed:
     for _ in range(MAX_ATTEMPTS):
         with store.transaction() as conn:
             existing = store.event_by_slug(plan.event.slug, conn)
+            if existing is not None and only_new:
+                raise Conflict(f"an event with the slug {plan.event.slug!r} exists already")
+            if existing is not None and activate and existing.is_archived:
+                message = (
+                    "is an archived event; restore it first (`runsheet restore SLUG`), "
+                    "or load it with --no-activate"
+                )
+                raise PlanError([Problem("event.slug", message, None, plan.event.slug)])
             if existing is None:
                 state = new_state(plan)
                 state.version = 1
@@ -154,15 +174,28 @@ def rotate_tokens(
         if point_id is not None and point_id not in {p.id for p in stored.plan.points}:
             raise NotFound(f"no point {point_id[:60]!r} in this event", field="point_id")
         store.lock_event(conn, stored.id)  # two rotations at once both count
-        generations = token_generations(store, slug, conn).rotated(role, point_id)
-        _store_generations(store, conn, slug, generations)
-        _store_token_hashes(store, conn, stored.id, stored.plan, secret_key, generations, now)
+        generations = _rotate(store, conn, stored, secret_key, now, role, point_id)
+        if role == "organizer":
+            # An organizer token of any event opens the active one: rotate them all, or the
+            # organizer's old link of another event would still get in.
+            for other in store.event_rows(conn):
+                if other.slug != slug:
+                    _rotate(
+                        store, conn, store.event_by_slug(other.slug, conn), secret_key, now, role
+                    )
         summary = {"role": role or "all", "point_id": point_id}
         version = stored.state.version
         entry = AuditNote.of(actor, "rotate_tokens", summary).entry(
             stored.id, run_number_of(stored.state), now, version, version
         )
         store.add_audit_entry(conn, entry)
+    return generations
+
+
+def _rotate(store, conn, stored, secret_key, now, role, point_id=None) -> TokenGenerations:  # noqa: ANN001
+    generations = token_generations(store, stored.slug, conn).rotated(role, point_id)
+    _store_generations(store, conn, stored.slug, generations)
+    _store_token_hashes(store, conn, stored.id, stored.plan, secret_key, generations, now)
     return generations
 
 
@@ -181,7 +214,23 @@ def ensure_token_hashes(store: Store, secret_key: str, now: datetime) -> None:
                 _store_token_hashes(store, conn, event.id, event.plan, secret_key, generation, now)
 
 
+def store_plan_tokens(
+    store: Store, conn: Connection, event_id: int, plan: Plan, secret_key: str, now: datetime
+) -> None:
+    """Store the token hashes of a changed plan's roles (a point added gains one).
+
+    Each role keeps its generation (one rotated alone keeps its own), so no link changes.
+    """
+    generations = token_generations(store, plan.event.slug, conn)
+    _store_token_hashes(store, conn, event_id, plan, secret_key, generations, now)
+
+
 def _store_token_hashes(store, conn, event_id, plan, secret_key, generation, now) -> None:  # noqa: ANN001
+    if isinstance(generation, int):
+        # Given the event's generation alone (as callers did before roles could be rotated
+        # one by one): the roles rotated alone keep their own, or their old links would
+        # work again.
+        generation = token_generations(store, plan.event.slug, conn)
     tokens = derive_tokens(secret_key, plan, generation)
     hashes = {role: hash_token(token) for role, token in tokens.items()}
     store.replace_tokens(conn, event_id, hashes, now)

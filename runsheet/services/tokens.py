@@ -17,7 +17,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from ..domain.errors import Unauthenticated
+from ..domain.errors import OtherEvent, Unauthenticated
 from ..domain.plan import Plan
 from ..storage.store import Store
 
@@ -60,6 +60,7 @@ PUBLIC = Actor("public")
 
 # The roles that hold a token. The organizer may do everything the MC may, and edit.
 ROLES = ("organizer", "mc", "point")
+ORGANIZER_ROLE = "organizer"
 CEREMONY_ROLES = frozenset({"organizer", "mc"})
 
 # The ways an action comes in: the HTTP API, a socket, the command line, the organizer's plan
@@ -137,12 +138,26 @@ def derive_tokens(
 
 
 def identify(store: Store, event_id: int, token: str | None) -> Actor:
-    """Return who holds ``token`` for this event; no token means a public viewer."""
+    """Return who holds ``token`` for this event; no token means a public viewer.
+
+    The organizer runs the whole installation: an organizer token of any of its events is
+    the organizer of the active one too, so the organizer's link survives a switch. Every
+    other role's token holds for its own event only; one of another event is refused with
+    ``OtherEvent``, which names both events.
+    """
     if token is None or token == "":
         return PUBLIC
     if not isinstance(token, str) or len(token) > 200:
         raise Unauthenticated("the token is not valid")
     holder = store.token_holder(hash_token(token))
-    if holder is None or holder.event_id != event_id:
+    if holder is None:
         raise Unauthenticated("the token is not valid for this event")
+    if holder.role == ORGANIZER_ROLE:
+        return Actor(ORGANIZER_ROLE)
+    if holder.event_id != event_id:
+        link_event = store.event_heading(holder.event_id)
+        active_event = store.event_heading(event_id)
+        if link_event is None or active_event is None:  # deleted meanwhile
+            raise Unauthenticated("the token is not valid for this event")
+        raise OtherEvent(link_event, active_event)
     return Actor(holder.role, holder.point_id)

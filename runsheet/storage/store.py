@@ -66,6 +66,19 @@ class StoredEvent:
     plan: Plan
     state: CeremonyState
     is_active: bool
+    is_archived: bool = False
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """An event as listed: its slug, title and start as the plan says, and its standing."""
+
+    id: int
+    slug: str
+    title: str
+    starts_at: str  # ISO 8601 with the event's offset, as in the plan
+    is_active: bool
+    is_archived: bool
 
 
 @dataclass(frozen=True)
@@ -186,6 +199,11 @@ class Store:
                 conn.execute(
                     text("ALTER TABLE events ADD COLUMN plan_revision INTEGER NOT NULL DEFAULT 1")
                 )
+        if "is_archived" not in columns:  # a database made before events could be archived
+            with self.engine.begin() as conn:
+                conn.execute(
+                    text("ALTER TABLE events ADD COLUMN is_archived BOOLEAN NOT NULL DEFAULT FALSE")
+                )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -238,11 +256,50 @@ class Store:
             row = c.execute(select(events).where(events.c.slug == slug)).first()
         return self._stored_event(row) if row else None
 
+    def event_heading(self, event_id: int) -> tuple[str, str] | None:
+        """Return (slug, title) of an event, or None; its plan is read once per revision."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(events.c.slug, events.c.plan_revision).where(events.c.id == event_id)
+            ).first()
+            if row is None:
+                return None
+            plan = self._plan(event_id, row.plan_revision, conn)
+        return row.slug, plan.event.title
+
     def list_events(self) -> list[tuple[str, str, bool]]:
         """Return (slug, title, is_active) of every stored event."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(events.c.slug, events.c.plan, events.c.is_active))
             return [(r.slug, r.plan["event"]["title"], r.is_active) for r in rows]
+
+    def event_rows(self, conn: Connection | None = None, slug: str | None = None) -> list[EventRow]:
+        """Return every stored event (or the one with ``slug``), oldest first.
+
+        The title and start come from the stored plans, read unchecked.
+        """
+        query = select(
+            events.c.id, events.c.slug, events.c.plan, events.c.is_active, events.c.is_archived
+        ).order_by(events.c.id)
+        if slug is not None:
+            query = query.where(events.c.slug == slug)
+        with _using(self.engine, conn) as c:
+            rows = c.execute(query).all()
+        return [
+            EventRow(
+                id=row.id,
+                slug=row.slug,
+                title=row.plan["event"]["title"],
+                starts_at=row.plan["event"]["starts_at"],
+                is_active=row.is_active,
+                is_archived=row.is_archived,
+            )
+            for row in rows
+        ]
+
+    def set_archived(self, conn: Connection, event_id: int, archived: bool) -> None:
+        """Archive an event, or restore it."""
+        conn.execute(update(events).where(events.c.id == event_id).values(is_archived=archived))
 
     def add_event(self, conn: Connection, plan: Plan, state: CeremonyState, now: datetime) -> int:
         """Store a new event and return its id."""
@@ -267,11 +324,19 @@ class Store:
         state: CeremonyState,
         seen_version: int,
         now: datetime,
+        seen_revision: int | None = None,
     ) -> bool:
-        """Replace an event's plan and state together if the version is still ``seen_version``."""
+        """Replace an event's plan and state together if the version is still ``seen_version``.
+
+        With ``seen_revision``, only if the plan is still at that revision too (an edit made
+        from it), so that of two edits made from one revision only the first is stored.
+        """
+        unchanged = [events.c.id == event_id, events.c.version == seen_version]
+        if seen_revision is not None:
+            unchanged.append(events.c.plan_revision == seen_revision)
         result = conn.execute(
             update(events)
-            .where(events.c.id == event_id, events.c.version == seen_version)
+            .where(*unchanged)
             .values(
                 plan=plan_to_dict(plan),
                 plan_revision=events.c.plan_revision + 1,
@@ -331,11 +396,19 @@ class Store:
             plan=plan or self._keep(key, plan_from_dict(row.plan)),
             state=state_from_dict(row.state),
             is_active=row.is_active,
+            is_archived=row.is_archived,
         )
 
     def plan_data(self, conn: Connection, event_id: int) -> dict[str, Any]:
         """Return an event's stored plan as the dict it was stored as."""
         return conn.execute(select(events.c.plan).where(events.c.id == event_id)).scalar_one()
+
+    def plan_revision(self, event_id: int, conn: Connection | None = None) -> int:
+        """Return the revision of an event's plan: 1 as loaded, one more at each replacement."""
+        with _using(self.engine, conn) as c:
+            return c.execute(
+                select(events.c.plan_revision).where(events.c.id == event_id)
+            ).scalar_one()
 
     def current_version(self, event_id: int) -> int:
         """Return the committed version of an event's state."""

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -34,6 +35,9 @@ events = Table(
     Column("state", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     Column("is_active", Boolean, nullable=False, default=False),
+    # An archived event is kept, listed as archived, and cannot be made active until it is
+    # restored (the active one cannot be archived).
+    Column("is_archived", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

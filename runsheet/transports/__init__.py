@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, calendar, openapi, pages, report
+from . import (
+    api,
+    audit_log,
+    calendar,
+    events,
+    links,
+    openapi,
+    organizer_pages,
+    pages,
+    plan_api,
+    plan_files,
+    report,
+)
 from .bodies import read_chunked_bodies
 from .errors import register_error_handlers
 from .sockets import init_sockets
@@ -17,11 +29,17 @@ def register_transports(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
+    app.register_blueprint(events.bp)
+    app.register_blueprint(plan_api.bp)
+    app.register_blueprint(plan_files.bp)
     app.register_blueprint(openapi.bp)
     init_sockets(app)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(report.bp)
+    app.register_blueprint(audit_log.bp)
+    app.register_blueprint(links.bp)
+    app.register_blueprint(organizer_pages.bp)
     configure_wire(app)
     # Last, so that ProxyFix wraps everything; its hook still runs before the blueprints'.
     register_throttle(app)

@@ -16,12 +16,14 @@ from ..services.plans import database_reason
 STATUS = {
     "invalid": 400,
     "unauthenticated": 401,
+    "other_event": 401,
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
     "stale": 409,
     "just_moved": 409,
     "too_large": 413,
+    "invalid_event": 422,
     "rate_limited": 429,
 }
 

@@ -36,7 +36,12 @@ class Operation:
     callers: Callers = "anyone"
     refusals: tuple[str, ...] = ()  # the document's responses for other answers
     parameters: Mapping[str, Field] = field(default_factory=dict)  # path values, if no action
+    # The JSON request body's schema, if no action: its name in the document, or the schema.
+    body: str | Mapping[str, Any] | None = None
+    body_media_types: tuple[str, ...] = ()  # other media types the body may come in
     note: str = ""  # a paragraph shared by several routes, after the docstring's
+    status: int = 200  # the status of the successful answer (201 for a route that creates)
+    query: Mapping[str, Field] = field(default_factory=dict)  # the query string's values
 
 
 def operation(tag: str, ok: str, **details: Any) -> Callable[[View], View]:  # noqa: ANN401

@@ -3,10 +3,18 @@
 // The page starts from the state embedded in its HTML, then follows every `state` the
 // server pushes. Actions are emitted with an acknowledgement; the answer carries the new
 // state (or, for a stale action, the current one), which is shown at once.
+//
+// A page shows one event, the one it was rendered for. When the organizer makes another
+// event active, the server sends `event_changed` {slug, title}: the page reloads whole (the
+// public page and the stage then show the new event; the MC's and a point's page of the
+// old event say their link belongs to it). A state of another event is never shown.
 
 import { ServerClock, localNow, sampleNavigation } from "./clock.js";
 
 const ACK_TIMEOUT_MS = 10000;
+// Pages reload within this spread after a switch, so thousands of them do not all ask the
+// server for their page in the same instant.
+const RELOAD_SPREAD_MS = 1500;
 
 /** Read the JSON the server embedded in the page. */
 export function readPageData() {
@@ -28,6 +36,8 @@ export class Live {
     this.state = null;
     this.status = "connecting";
     this.acceptAnyVersion = true;
+    this.eventSlug = initialState ? initialState.event.slug : null;
+    this.leaving = false;
     if (initialState) this.start(initialState);
   }
 
@@ -58,9 +68,16 @@ export class Live {
       // The server closed us on purpose (e.g. it restarted): the client won't retry alone.
       if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
     });
+    socket.on("event_changed", (event) => {
+      if (event && event.slug !== this.eventSlug) this.moveToActiveEvent();
+    });
     socket.on("connect_error", (error) => {
       const kind = error && error.data && error.data.kind;
-      if (kind === "unauthenticated" || kind === "forbidden") {
+      if (kind === "other_event") {
+        // This page's link belongs to an event that is no longer active: the page, loaded
+        // again, says which event is active now.
+        this.moveToActiveEvent();
+      } else if (kind === "unauthenticated" || kind === "forbidden") {
         this.setStatus("refused");
       } else {
         this.setStatus("offline");
@@ -80,11 +97,25 @@ export class Live {
     this.onStatus(status);
   }
 
-  /** Show a state unless a newer one is already shown. */
+  /** Load the page again for the event active now (once), a moment from now. */
+  moveToActiveEvent() {
+    if (this.leaving) return;
+    this.leaving = true;
+    if (this.socket) this.socket.disconnect();
+    this.setStatus("connecting");
+    setTimeout(() => window.location.reload(), Math.random() * RELOAD_SPREAD_MS);
+  }
+
+  /** Show a state unless a newer one is already shown (or it is another event's). */
   deliver(state) {
+    if (this.leaving) return;
+    if (this.eventSlug === null) this.eventSlug = state.event.slug;
+    if (state.event.slug !== this.eventSlug) {
+      this.moveToActiveEvent();
+      return;
+    }
     const shown = this.state;
-    const sameEvent = shown && shown.event.slug === state.event.slug;
-    if (shown && sameEvent && state.version < shown.version && !this.acceptAnyVersion) return;
+    if (shown && state.version < shown.version && !this.acceptAnyVersion) return;
     this.acceptAnyVersion = false;
     this.state = state;
     this.onState(state);
