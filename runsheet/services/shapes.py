@@ -320,6 +320,94 @@ class Health(TypedDict):
     version: Count
 
 
+@with_config(CLOSED)
+class EventEntry(TypedDict):
+    """One event of the installation (``services.events``)."""
+
+    slug: str
+    title: str
+    starts_at: Moment
+    active: bool  # the one the pages, the API and the calendar files serve now
+    archived: bool  # kept, but cannot be made active until restored
+
+
+@with_config(CLOSED)
+class EventList(TypedDict):
+    """Every event of the installation, oldest first."""
+
+    events: list[EventEntry]
+
+
+@with_config(CLOSED)
+class PlanProblem(TypedDict):
+    """One mistake in an edited plan: where it is and what is wrong, in the caller's language."""
+
+    path: Annotated[str, Rule(description='Like "agenda[2].title"; "" for the plan as a whole.')]
+    message: str
+    code: NotRequired[Annotated[str, Rule(description="Stable, for translation.")]]
+    sheet: NotRequired[Annotated[str, Rule(description="From a spreadsheet: its sheet.")]]
+    row: NotRequired[Annotated[int, Rule(ge=1, description="From a spreadsheet: its row.")]]
+    column: NotRequired[
+        Annotated[str, Rule(description="From a spreadsheet: the column's header.")]
+    ]
+
+
+@with_config(CLOSED)
+class PlanCheck(TypedDict):
+    """The edited plan would be accepted as it is."""
+
+    ok: Literal[True]
+    problems: list[PlanProblem]
+
+
+class PlanSaved(State):
+    """The new state after a plan was saved, with the plan's new revision."""
+
+    revision: Annotated[int, Rule(ge=1)]
+
+
+@with_config(CLOSED)
+class AuditLogEntry(TypedDict):
+    """One action in the audit log: who, when, what, through which channel, and its outcome."""
+
+    id: SerialId
+    run: Annotated[int | None, Rule(description="The run it belongs to (its number).")]
+    at: Moment
+    role: Literal["organizer", "mc", "point", "public", "system"]
+    point_id: str | None
+    console: Annotated[str | None, Rule(description="The console's name, as it told it.")]
+    channel: Literal["http", "socket", "cli", "editor", "system"]
+    action: str
+    summary: Annotated[dict[str, Any], Rule(description="The payload, trimmed.")]
+    version_before: Count | None
+    version_after: Count | None
+    outcome: Literal["done", "refused"]
+    error: Annotated[str | None, Rule(description="Why it was refused.")]
+    error_kind: str | None
+
+
+@with_config(CLOSED)
+class AuditLog(TypedDict):
+    """A page of the audit log, newest first."""
+
+    entries: list[AuditLogEntry]
+    next_before: Annotated[
+        SerialId | None,
+        Rule(description="Pass as `before` for the next (older) page; null: no more."),
+    ]
+
+
+@with_config(CLOSED)
+class RoleLinks(TypedDict):
+    """Every role's link, each carrying its token (as `runsheet links --json`)."""
+
+    organizer: str
+    mc: str
+    points: dict[str, str]
+    public: str
+    stage: str
+
+
 # -- the report of a run (services.report) ----------------------------------------------------
 
 SignedSeconds = Annotated[float, Rule(description="Seconds; > 0: later or longer than planned.")]
@@ -510,71 +598,6 @@ class ReportAuditEntry(TypedDict):
     version_after: int | None
     outcome: str
     error: str | None
-
-
-@with_config(CLOSED)
-class EventEntry(TypedDict):
-    """One event of the installation (``services.events``)."""
-
-    slug: str
-    title: str
-    starts_at: Moment
-    active: bool  # the one the pages, the API and the calendar files serve now
-    archived: bool  # kept, but cannot be made active until restored
-
-
-@with_config(CLOSED)
-class EventList(TypedDict):
-    """Every event of the installation, oldest first."""
-
-    events: list[EventEntry]
-
-
-@with_config(CLOSED)
-class PlanProblem(TypedDict):
-    """One mistake in an edited plan: where it is and what is wrong, in the caller's language."""
-
-    path: Annotated[str, Rule(description='Like "agenda[2].title"; "" for the plan as a whole.')]
-    message: str
-    code: NotRequired[Annotated[str, Rule(description="Stable, for translation.")]]
-    sheet: NotRequired[Annotated[str, Rule(description="From a spreadsheet: its sheet.")]]
-    row: NotRequired[Annotated[int, Rule(ge=1, description="From a spreadsheet: its row.")]]
-    column: NotRequired[
-        Annotated[str, Rule(description="From a spreadsheet: the column's header.")]
-    ]
-
-
-@with_config(CLOSED)
-class PlanCheck(TypedDict):
-    """The edited plan would be accepted as it is."""
-
-    ok: Literal[True]
-    problems: list[PlanProblem]
-
-
-class PlanSaved(State):
-    """The new state after a plan was saved, with the plan's new revision."""
-
-    revision: Annotated[int, Rule(ge=1)]
-
-
-@with_config(CLOSED)
-class AuditLogEntry(TypedDict):
-    """One action in the audit log: who, when, what, through which channel, and its outcome."""
-
-    id: SerialId
-    run: Annotated[int | None, Rule(description="The run it belongs to (its number).")]
-    at: Moment
-    role: Literal["organizer", "mc", "point", "public", "system"]
-    point_id: str | None
-    console: Annotated[str | None, Rule(description="The console's name, as it told it.")]
-    channel: Literal["http", "socket", "cli", "editor", "system"]
-    action: str
-    summary: Annotated[dict[str, Any], Rule(description="The payload, trimmed.")]
-    version_before: Count | None
-    version_after: Count | None
-    outcome: Literal["done", "refused"]
-    error: Annotated[str | None, Rule(description="Why it was refused.")]
     error_kind: str | None
 
 
@@ -603,27 +626,6 @@ class Report(TypedDict):
     audit_source: Literal["audit", "record"]
     audit_truncated: bool
     record_log: list[ReportLogEntry]
-
-
-class AuditLog(TypedDict):
-    """A page of the audit log, newest first."""
-
-    entries: list[AuditLogEntry]
-    next_before: Annotated[
-        SerialId | None,
-        Rule(description="Pass as `before` for the next (older) page; null: no more."),
-    ]
-
-
-@with_config(CLOSED)
-class RoleLinks(TypedDict):
-    """Every role's link, each carrying its token (as `runsheet links --json`)."""
-
-    organizer: str
-    mc: str
-    points: dict[str, str]
-    public: str
-    stage: str
 
 
 # The shapes the HTTP API answers with; the document names each one by its class.
