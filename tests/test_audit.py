@@ -254,3 +254,12 @@ def test_a_summary_keeps_the_payload_short():
     assert summary["items"] == "[3 values]"
     assert summary["to"] is None
     assert len(summary) == 13 and summary["…"] == "11 more"
+
+
+def test_the_refusal_gate_forgets_quiet_kinds_so_it_stays_small():
+    now = [0.0]
+    gate = RefusalGate(window=60, rate=1000, burst=1000, clock=lambda: now[0], kinds_kept=10)
+    for i in range(100):
+        now[0] += 1
+        assert gate.admit(("e", "point", f"p{i}", "advance", "forbidden")) == 0
+    assert len(gate._last_logged) <= 10  # noqa: SLF001

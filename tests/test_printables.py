@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from pypdf import PdfReader
 
 from runsheet.domain.plan import Conference
+from runsheet.i18n import catalog
 from runsheet.plans import default_plan
 from runsheet.services.plans import install_plan, role_links
 from tests.conftest import SECRET
@@ -113,7 +114,8 @@ def test_the_link_sheet_prints_six_cards_to_a_page_with_working_qr_codes(server,
     names = [point.name for point in plan.points]
     for page_number, name in ((0, names[0]), (0, names[3]), (1, names[4]), (2, names[12])):
         assert squashed(name) in texts[page_number], name
-    assert all(squashed("Xác nhận kết nối") in text for text in texts[1:])
+    confirm = squashed(catalog("vi")["point.confirm"])  # the button the card names
+    assert all(confirm in text for text in texts[1:])
     for page in pdf.pages:  # A4: 595 x 842 points
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
     links = links_of(server)

@@ -174,9 +174,10 @@ class RefusalGate:
             if not self._allowance.take(now):
                 self._unlogged[kind] = self._unlogged.get(kind, 0) + 1
                 return None
-            if len(self._last_logged) >= self.kinds_kept:  # forget the oldest kinds
+            if len(self._last_logged) >= self.kinds_kept:  # forget the longest quiet kinds
                 for old in list(self._last_logged)[: self.kinds_kept // 2]:
                     del self._last_logged[old]
+                    self._unlogged.pop(old, None)
             self._last_logged.pop(kind, None)
             self._last_logged[kind] = now
             return self._unlogged.pop(kind, 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ..domain.errors import Forbidden
+from ..domain.errors import Forbidden, InvalidInput
 from ..domain.plan import MAX_ID_LENGTH
 from ..plans.schema import ID, TEXT
 from ..services import events
@@ -55,6 +55,12 @@ def _organizer() -> Actor:
     if actor.role != ORGANIZER_ROLE:
         raise Forbidden("only the organizer may list, create or switch events")
     return actor
+
+
+def _no_body() -> None:
+    """Refuse a body a route does not read (it may be left out, or be ``{}``)."""
+    if json_payload():
+        raise InvalidInput("this request takes no body; send none, or {}")
 
 
 @bp.get("")
@@ -113,7 +119,7 @@ def create_event():  # noqa: ANN201
     answers="EventEntry",
     callers="token",
     parameters={"slug": SLUG},
-    refusals=ORGANIZER_REFUSALS,
+    refusals=("Invalid", *ORGANIZER_REFUSALS),
 )
 def activate_event(slug: str):  # noqa: ANN201
     """Make an event the active one (organizer).
@@ -124,6 +130,7 @@ def activate_event(slug: str):  # noqa: ANN201
     own link keeps working (an organizer token holds for every event).
     """
     actor = _organizer()
+    _no_body()
     svc = services()
     return jsonify(events.activate_event(svc.store, svc.ceremony, slug, actor).as_dict())
 
@@ -136,7 +143,7 @@ def activate_event(slug: str):  # noqa: ANN201
     answers="EventEntry",
     callers="token",
     parameters={"slug": SLUG},
-    refusals=ORGANIZER_REFUSALS,
+    refusals=("Invalid", *ORGANIZER_REFUSALS),
 )
 def archive_event(slug: str):  # noqa: ANN201
     """Archive an event (organizer).
@@ -145,6 +152,7 @@ def archive_event(slug: str):  # noqa: ANN201
     until restored. The active event cannot be archived (409).
     """
     actor = _organizer()
+    _no_body()
     return jsonify(events.archive_event(services().store, slug, actor).as_dict())
 
 
@@ -156,9 +164,10 @@ def archive_event(slug: str):  # noqa: ANN201
     answers="EventEntry",
     callers="token",
     parameters={"slug": SLUG},
-    refusals=("Unauthenticated", "Forbidden", "NotFound"),
+    refusals=("Invalid", "Unauthenticated", "Forbidden", "NotFound"),
 )
 def restore_event(slug: str):  # noqa: ANN201
     """Restore an archived event (organizer), so that it may be made active again."""
     actor = _organizer()
+    _no_body()
     return jsonify(events.restore_event(services().store, slug, actor).as_dict())
