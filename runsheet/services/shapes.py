@@ -518,6 +518,226 @@ class RoleLinks(TypedDict):
     stage: str
 
 
+# -- the report of a run (services.report) ----------------------------------------------------
+
+SignedSeconds = Annotated[float, Rule(description="Seconds; > 0: later or longer than planned.")]
+
+
+@with_config(CLOSED)
+class ReportRun(TypedDict):
+    """The run reported on: archived (ended), or under way."""
+
+    number: SerialId
+    kind: RunKind
+    started_at: Moment
+    ended_at: Moment | None
+    archived: bool
+    final: Annotated[bool, Rule(description="The run has finished: the figures stay as they are.")]
+
+
+@with_config(CLOSED)
+class ReportEvent(TypedDict):
+    """The event reported on."""
+
+    slug: str
+    title: str
+    reference: str
+    organizer: str
+    timezone: str
+
+
+@with_config(CLOSED)
+class ReportCeremony(TypedDict):
+    """The ceremony as a whole, planned against actual."""
+
+    phase: Phase
+    planned_start: Moment
+    actual_start: Moment | None
+    start_delay_seconds: SignedSeconds | None
+    planned_end: Moment
+    actual_end: Moment | None
+    projected_end: Moment | None
+    end_delay_seconds: SignedSeconds | None
+    drift_seconds: Annotated[
+        float | None,
+        Rule(description="How much longer (> 0) than planned the programme ran from its start."),
+    ]
+    planned_seconds: Count
+    actual_seconds: Seconds | None
+
+
+@with_config(CLOSED)
+class ReportSpan(TypedDict):
+    """One stretch an item was live."""
+
+    started_at: Moment
+    ended_at: Moment | None
+    seconds: Seconds
+    held_seconds: Seconds
+
+
+@with_config(CLOSED)
+class ReportExtension(TypedDict):
+    """Time the MC added to an item (negative: took off)."""
+
+    at: Moment
+    seconds: float
+
+
+# "from" is a Python keyword, so these two are declared with the functional syntax.
+ReportStretch = with_config(CLOSED)(
+    TypedDict(
+        "ReportStretch",
+        {"from": Moment, "to": Moment | None, "seconds": Seconds},
+    )
+)
+ReportStretch.__doc__ = "A stretch of time: a hold, or a time online (``to`` null: still so)."
+
+
+@with_config(CLOSED)
+class ReportItem(TypedDict):
+    """One programme item, planned against actual."""
+
+    id: str
+    position: SerialId
+    title: str
+    speaker: str
+    point_id: str | None
+    point_name: str | None
+    planned_start: Moment
+    planned_end: Moment
+    planned_minutes: Annotated[int, Rule(ge=1)]
+    status: ItemStatus
+    actual_start: Moment | None
+    actual_end: Moment | None
+    actual_seconds: Seconds | None
+    over_under_seconds: SignedSeconds | None
+    extended_seconds: float
+    spans: list[ReportSpan]
+    extensions: list[ReportExtension]
+    holds: list[ReportStretch]
+
+
+@with_config(CLOSED)
+class ReportCheckin(TypedDict):
+    """One check-in of a point."""
+
+    at: Moment
+    by: str
+    present: Count | None
+    note: str
+    role: str | None
+
+
+ReportTrouble = with_config(CLOSED)(
+    TypedDict(
+        "ReportTrouble",
+        {"kind": str, "text": str, "from": Moment, "to": Moment | None, "seconds": Seconds},
+    )
+)
+ReportTrouble.__doc__ = "One trouble a point reported: what, from when to when (null: still open)."
+
+
+@with_config(CLOSED)
+class ReportLink(TypedDict):
+    """A point's link health over the run."""
+
+    samples: Count
+    rtt_median_ms: Count
+    rtt_max_ms: Count
+    jitter_ms: Count
+    clock_offset_ms: int
+    measured_at: Moment | None
+
+
+@with_config(CLOSED)
+class ReportRollCall(TypedDict):
+    """One roll call and the point's answer."""
+
+    id: SerialId
+    started_at: Moment
+    answered_at: Moment | None
+    delay_seconds: Seconds | None
+
+
+@with_config(CLOSED)
+class ReportMessage(TypedDict):
+    """One message a point received, and when it read it."""
+
+    id: SerialId
+    text: str
+    to_all: bool
+    sent_at: Moment
+    read_at: Moment | None
+    read_after_seconds: Seconds | None
+
+
+@with_config(CLOSED)
+class ReportPoint(TypedDict):
+    """One connection point's record of the run."""
+
+    id: str
+    name: str
+    kind: PointKind
+    confirmed_at: Moment | None
+    confirmed_by: str | None
+    present: Count | None
+    note: str | None
+    checkins: list[ReportCheckin]
+    troubles: list[ReportTrouble]
+    online_at_end: bool
+    online_spans: list[ReportStretch]
+    link: ReportLink | None
+    roll_calls: list[ReportRollCall]
+    messages: list[ReportMessage]
+
+
+@with_config(CLOSED)
+class ReportAuditEntry(TypedDict):
+    """One entry of the audit log of the run."""
+
+    id: int
+    at: Moment
+    role: str
+    point_id: str | None
+    console: str | None
+    channel: str
+    action: str
+    summary: dict[str, Any]
+    version_before: int | None
+    version_after: int | None
+    outcome: str
+    error: str | None
+    error_kind: str | None
+
+
+@with_config(CLOSED)
+class ReportLogEntry(TypedDict):
+    """Without an audit log: one thing the run's record shows happened."""
+
+    at: Moment
+    action: str
+    item_id: str | None
+    point_id: str | None
+    detail: str
+
+
+@with_config(CLOSED)
+class Report(TypedDict):
+    """The report of one run: planned against actual, every point's log, the audit log."""
+
+    run: ReportRun | None
+    generated_at: Moment
+    event: ReportEvent
+    ceremony: ReportCeremony
+    items: list[ReportItem]
+    points: list[ReportPoint]
+    audit: list[ReportAuditEntry]
+    audit_source: Literal["audit", "record"]
+    audit_truncated: bool
+    record_log: list[ReportLogEntry]
+
+
 # The shapes the HTTP API answers with; the document names each one by its class.
 RESPONSE_SHAPES: tuple[type, ...] = (
     State,
@@ -534,6 +754,7 @@ RESPONSE_SHAPES: tuple[type, ...] = (
     SubmissionEntry,
     AuditLog,
     RoleLinks,
+    Report,
 )
 
 

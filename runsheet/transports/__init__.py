@@ -17,6 +17,7 @@ from . import (
     pages,
     plan_api,
     plan_files,
+    report,
 )
 from .bodies import read_chunked_bodies
 from .errors import register_error_handlers
@@ -39,6 +40,7 @@ def register_transports(app: Flask) -> None:
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(deadline_pages.bp)
+    app.register_blueprint(report.bp)
     app.register_blueprint(audit_log.bp)
     app.register_blueprint(links.bp)
     app.register_blueprint(organizer_pages.bp)
