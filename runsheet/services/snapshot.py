@@ -6,6 +6,13 @@ receive (HTTP, sockets and pages alike): the snapshot stamped with ``server_time
 place that stamp is made.
 Each item carries only its latest start and end, so the state keeps its size however often
 the MC goes back and forth; every span is in ``services.history``.
+
+A plan of more than ``FULL_POINTS_LIMIT`` points (a national conference) would make every
+screen's state carry thousands of points, so there each role gets what it needs: a viewer
+the programme, the live item, timing and the group counts (``groups``), without ``points``
+(the public page fetches a group's points with ``GET /api/v1/points?group=``); a point its
+own point whole and the counts; the MC and the organizer every point. Up to that many
+points every role sees every point, as SPEC section 4 says.
 """
 
 from __future__ import annotations
@@ -21,6 +28,15 @@ from .tokens import Actor
 
 if TYPE_CHECKING:
     from .ceremony import Current
+
+
+# Above this many points, viewers' and points' states leave out the other points.
+FULL_POINTS_LIMIT = 200
+
+
+def trims_points(plan: Plan) -> bool:
+    """Say whether the plan has too many points for every screen to carry them all."""
+    return len(plan.points) > FULL_POINTS_LIMIT
 
 
 def _iso(value: datetime | None, plan: Plan) -> str | None:
@@ -83,10 +99,39 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> shapes.S
             "blackout": state.stage.blackout,
             "screen": state.stage.screen,
         },
-        "points": [_point(plan, state.points[p.id], p) for p in plan.points],
-        "roll_call": _roll_call(plan, state),
+        "groups": group_counts(plan, state),
+        **({} if trims_points(plan) else {"points": point_records(plan, state)}),
+        "roll_call": _roll_call(plan, state, () if trims_points(plan) else None),
         "slogans": list(plan.slogans),
     }
+
+
+def point_records(plan: Plan, state: CeremonyState) -> list[shapes.PointStatus]:
+    """Return every point's public record, in the plan's order."""
+    return [_point(plan, state.points[p.id], p) for p in plan.points]
+
+
+def group_counts(plan: Plan, state: CeremonyState) -> list[shapes.GroupCount]:
+    """Return each group's counts of points: in all, online, confirmed and in trouble."""
+    found = []
+    statuses = state.points
+    for path, point_ids in plan.groups.items():
+        online = confirmed = trouble = 0
+        for point_id in point_ids:
+            status = statuses[point_id]
+            online += status.online
+            confirmed += status.checkin is not None
+            trouble += status.trouble is not None
+        found.append(
+            {
+                "path": path,
+                "points": len(point_ids),
+                "online": online,
+                "confirmed": confirmed,
+                "trouble": trouble,
+            }
+        )
+    return found
 
 
 def snapshot_for(
@@ -108,12 +153,43 @@ def as_seen_by(
     """
     if not actor.runs_ceremony and actor.role != "point":
         return public
-    points = [{**seen, "link": _link(plan, state.points[seen["id"]])} for seen in public["points"]]
     if actor.runs_ceremony:
         messages = [_message(plan, m) for m in state.messages]
     else:
         messages = [_message(plan, m) for m in state.messages if m.to in (None, actor.point_id)]
-    return {**public, "points": points, "messages": messages}
+    if not trims_points(plan):
+        points = [
+            {**seen, "link": _link(plan, state.points[seen["id"]])} for seen in public["points"]
+        ]
+        return {**public, "points": points, "messages": messages}
+    if actor.runs_ceremony:
+        return {
+            **public,
+            "points": linked_records(plan, state),
+            "messages": messages,
+            "roll_call": _roll_call(plan, state, None),
+        }
+    return {
+        **public,
+        "points": [own_record(plan, state, actor.point_id)],
+        "messages": messages,
+        "roll_call": _roll_call(plan, state, (actor.point_id,)),
+    }
+
+
+def linked_records(plan: Plan, state: CeremonyState) -> list[shapes.PointStatus]:
+    """Return every point's record with its link health (the MC's and the organizer's)."""
+    statuses = state.points
+    return [
+        {**_point(plan, statuses[p.id], p), "link": _link(plan, statuses[p.id])}
+        for p in plan.points
+    ]
+
+
+def own_record(plan: Plan, state: CeremonyState, point_id: str) -> shapes.PointStatus:
+    """Return one point's record with its link health, as its own page sees it."""
+    point, status = plan.point(point_id), state.points[point_id]
+    return {**_point(plan, status, point), "link": _link(plan, status)}
 
 
 def server_time(plan: Plan, now: datetime) -> str:
@@ -187,7 +263,7 @@ def _status(plan: Plan, state: CeremonyState, item_id: str, shown: bool) -> str:
 
 def _point(plan: Plan, status: PointStatus, point) -> shapes.PointStatus:  # noqa: ANN001
     checkin, trouble = status.checkin, status.trouble
-    return {
+    record: shapes.PointStatus = {
         "id": point.id,
         "name": point.name,
         "kind": point.kind,
@@ -203,6 +279,9 @@ def _point(plan: Plan, status: PointStatus, point) -> shapes.PointStatus:  # noq
             else None
         ),
     }
+    if point.group:
+        record["group"] = point.group
+    return record
 
 
 def _link(plan: Plan, status: PointStatus) -> shapes.LinkHealth | None:
@@ -220,15 +299,21 @@ def _link(plan: Plan, status: PointStatus) -> shapes.LinkHealth | None:
     }
 
 
-def _roll_call(plan: Plan, state: CeremonyState) -> shapes.RollCall | None:
+def _roll_call(
+    plan: Plan, state: CeremonyState, only: tuple[str, ...] | None
+) -> shapes.RollCall | None:
+    """Return the roll call with every point's answer, or (``only``) those points' answers."""
     roll_call = state.roll_call
     if roll_call is None:
         return None
+    answers = roll_call.answers
+    if only is not None:
+        answers = {k: v for k, v in answers.items() if k in only}
     return {
         "id": roll_call.id,
         "started_at": _iso(roll_call.started_at, plan),
         "closes_at": _iso(roll_call.closes_at, plan),
-        "answers": {k: _iso(v, plan) for k, v in roll_call.answers.items()},
+        "answers": {k: _iso(v, plan) for k, v in answers.items()},
     }
 
 
