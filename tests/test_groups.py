@@ -117,3 +117,83 @@ def test_at_200_points_every_role_still_sees_every_point(clock):
     plan = plan_from_dict(national_plan_dict(FULL_POINTS_LIMIT, groups=3))
     seen = snapshot_for(PUBLIC, plan, new_state(plan), clock())
     assert len(seen["points"]) == FULL_POINTS_LIMIT
+
+
+# -- GET /api/v1/points?group= ---------------------------------------------------------------
+
+
+@pytest.fixture
+def national(app, clock):
+    """Return the app with a generated national conference (3,500 points, 34 provinces)."""
+    from runsheet.services.plans import install_plan
+
+    svc = app.extensions["runsheet"]
+    install_plan(svc.store, plan_from_dict(national_plan_dict()), svc.secret_key, clock())
+    return app
+
+
+def test_a_3500_point_plan_serves_viewers_counts_and_the_mc_every_point(national):
+    from tests.conftest import tokens_of
+
+    client = national.test_client()
+    viewer = client.get("/api/v1/state").get_json()
+    assert "points" not in viewer
+    assert len(viewer["groups"]) == 34
+    assert sum(g["points"] for g in viewer["groups"]) == 3498  # all but the central rooms
+    tokens = tokens_of(national)
+    mc = client.get("/api/v1/state", headers={"Authorization": f"Bearer {tokens['mc']}"})
+    assert len(mc.get_json()["points"]) == 3500
+    point = client.get(
+        "/api/v1/state", headers={"Authorization": f"Bearer {tokens['diem-01234']}"}
+    ).get_json()
+    assert [p["id"] for p in point["points"]] == ["diem-01234"]
+
+
+def test_a_viewer_fetches_one_groups_points_without_link_health(national):
+    client = national.test_client()
+    answer = client.get("/api/v1/points", query_string={"group": "Tỉnh 07"})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["group"] == "Tỉnh 07"
+    assert len(body["points"]) == 103
+    assert {p["group"] for p in body["points"]} == {"Tỉnh 07"}
+    assert all("link" not in p for p in body["points"])
+    assert body["version"] == client.get("/api/v1/state").get_json()["version"]
+
+
+def test_the_mc_fetches_every_point_with_link_health(national):
+    from tests.conftest import tokens_of
+
+    headers = {"Authorization": f"Bearer {tokens_of(national)['mc']}"}
+    body = national.test_client().get("/api/v1/points", headers=headers).get_json()
+    assert body["group"] is None
+    assert len(body["points"]) == 3500
+    assert all("link" in p for p in body["points"])
+
+
+def test_a_check_in_shows_in_its_groups_points_and_counts(national):
+    from tests.conftest import Caller, tokens_of
+
+    client = national.test_client()
+    Caller(client, tokens_of(national)["diem-00002"]).check_in("diem-00002", by="Anh Tú")
+    counts = {g["path"]: g for g in client.get("/api/v1/state").get_json()["groups"]}
+    assert counts["Tỉnh 01"]["confirmed"] == 1
+    assert counts["Tỉnh 02"]["confirmed"] == 0
+    body = client.get("/api/v1/points?group=T%E1%BB%89nh%2001").get_json()
+    assert next(p for p in body["points"] if p["id"] == "diem-00002")["checked_in_by"] == "Anh Tú"
+
+
+def test_an_unknown_or_malformed_group_is_refused_naming_the_field(national):
+    client = national.test_client()
+    unknown = client.get("/api/v1/points?group=Tỉnh 99")
+    assert unknown.status_code == 404
+    assert unknown.get_json()["field"] == "group"
+    malformed = client.get("/api/v1/points?group=A / / B")
+    assert malformed.status_code == 400
+    assert malformed.get_json()["field"] == "group"
+    assert "empty level" in malformed.get_json()["error"]
+
+
+def test_a_bad_token_asking_for_points_is_refused(national):
+    answer = national.test_client().get("/api/v1/points", headers={"Authorization": "Bearer x"})
+    assert answer.status_code == 401

@@ -346,8 +346,18 @@ class Health(TypedDict):
     version: Count
 
 
+@with_config(CLOSED)
+class PointList(TypedDict):
+    """Points of one group (or every point), as the caller may see them, at one version."""
+
+    version: Count
+    server_time: Moment
+    group: Annotated[str | None, Rule(description="The group asked for; null: every point.")]
+    points: list[PointStatus]
+
+
 # The shapes the HTTP API answers with; the document names each one by its class.
-RESPONSE_SHAPES: tuple[type, ...] = (State, History, RunList, Health)
+RESPONSE_SHAPES: tuple[type, ...] = (State, History, RunList, Health, PointList)
 
 
 class _WithoutFieldTitles(GenerateJsonSchema):

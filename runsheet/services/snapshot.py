@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.ceremony import Ceremony, CeremonyState, PointStatus
+from ..domain.errors import NotFound
 from ..domain.plan import Plan
 from . import shapes
 from .tokens import Actor
@@ -174,6 +175,49 @@ def as_seen_by(
         "points": [own_record(plan, state, actor.point_id)],
         "messages": messages,
         "roll_call": _roll_call(plan, state, (actor.point_id,)),
+    }
+
+
+def points_seen_by(
+    actor: Actor, plan: Plan, state: CeremonyState, group: str | None
+) -> list[shapes.PointStatus]:
+    """Return the points of ``group`` (every point for None) as ``actor`` may see them.
+
+    A group holds its sub-groups' points too. The MC and the organizer see each point's
+    link health; everyone else the public record. Raise ``NotFound`` for an unknown group.
+    """
+    if group is None:
+        chosen = plan.points
+    else:
+        ids = plan.groups.get(group)
+        if ids is None:
+            raise NotFound(f"group: no point is in the group {group[:80]!r}", field="group")
+        chosen = [plan.point(point_id) for point_id in ids]
+    statuses = state.points
+    if actor.runs_ceremony:
+        return [
+            {**_point(plan, statuses[p.id], p), "link": _link(plan, statuses[p.id])} for p in chosen
+        ]
+    return [_point(plan, statuses[p.id], p) for p in chosen]
+
+
+def own_parts(mc_body: dict[str, Any], point_index: int, point_id: str) -> dict[str, Any]:
+    """Return what a point's state holds of its own above ``FULL_POINTS_LIMIT`` points.
+
+    Its own record (with link health), the messages meant for it and its roll-call answer,
+    taken from the MC's state of the same version (built once for every point). A point's
+    state is the public one with these keys over it.
+    """
+    messages = [m for m in mc_body["messages"] if m["to"] in (None, point_id)]
+    roll_call = mc_body["roll_call"]
+    if roll_call is not None:
+        answers = roll_call["answers"]
+        mine = {point_id: answers[point_id]} if point_id in answers else {}
+        roll_call = {**roll_call, "answers": mine}
+    return {
+        "points": [mc_body["points"][point_index]],
+        "messages": messages,
+        "roll_call": roll_call,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, calendar, openapi, pages
+from . import api, calendar, openapi, pages, points
 from .bodies import read_chunked_bodies
 from .errors import register_error_handlers
 from .sockets import init_sockets
@@ -17,6 +17,7 @@ def register_transports(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
+    app.register_blueprint(points.bp)
     app.register_blueprint(openapi.bp)
     init_sockets(app)
     app.register_blueprint(calendar.bp)

@@ -22,6 +22,7 @@ class Client:
     token: str | None
     throttle: EventThrottle
     lock: threading.Lock = field(default_factory=threading.Lock)
+    patches: bool = False  # it asked for patches (auth.patches: true) instead of states
 
 
 class TooFast(RateLimited):
@@ -59,11 +60,11 @@ class Clients:
         console = console_label(auth.get("console")) if isinstance(auth, dict) else None
         return actor.at_console(console), token
 
-    def add(self, sid: str, actor: Actor, token: str | None) -> None:
+    def add(self, sid: str, actor: Actor, token: str | None, patches: bool = False) -> None:
         """Register a connected client with its sending allowance."""
         throttle, lock = self._throttle_for(actor)
         with self._lock:
-            self._clients[sid] = Client(actor, token, throttle, lock)
+            self._clients[sid] = Client(actor, token, throttle, lock, patches)
 
     def remove(self, sid: str) -> Client | None:
         """Forget a client; return it (None if it was not registered)."""
@@ -141,6 +142,15 @@ class Clients:
             if not verdicts[client.token]:
                 found.append(sid)
         return found
+
+
+def wants_patches(auth: Any) -> bool:
+    """Say whether a connecting client asked for patches (``auth: {"patches": true}``)."""
+    if not isinstance(auth, dict) or "patches" not in auth:
+        return False
+    if not isinstance(auth["patches"], bool):
+        raise InvalidInput("patches: must be true or false", field="patches")
+    return auth["patches"]
 
 
 def credentials(auth: Any) -> tuple[str | None, Actor | None]:
