@@ -54,6 +54,7 @@ class Edition:
     # Up to the limit: each distinct body and its rooms. Above it: public and MC only.
     variants: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
     point_ids: tuple[str, ...] = ()
+    as_sent: bool = True  # False: built again for a version sent before, at another time
 
     @classmethod
     def build(cls, current: Current, now: datetime, state: Any = None) -> Edition:
@@ -70,6 +71,7 @@ class Edition:
             public,
             mc,
             point_ids=tuple(p.id for p in plan.points),
+            as_sent=state is None,
         )
         if not edition.trimmed:
             edition.variants = _variants(current, public, mc)
@@ -154,8 +156,9 @@ def patches(before: Edition, after: Edition) -> list[tuple[list[Operation], list
         key = json.dumps(ops, sort_keys=True, default=str)
         found.setdefault(key, (ops, []))[1].append(patch_room(room))
 
-    add(state_patch(before.public, after.public), PUBLIC_ROOM)
-    add(state_patch(before.mc, after.mc), MC_ROOM)
+    exact = before.as_sent
+    add(state_patch(before.public, after.public, exact), PUBLIC_ROOM)
+    add(state_patch(before.mc, after.mc, exact), MC_ROOM)
     if not after.trimmed:
         made: dict[tuple[int, int], list[Operation]] = {}
         for body, rooms in after.variants:
@@ -165,7 +168,7 @@ def patches(before: Edition, after: Edition) -> list[tuple[list[Operation], list
                 old = before.body_of(room)
                 pair = (id(old), id(body))
                 if pair not in made:
-                    made[pair] = state_patch(old, body)
+                    made[pair] = state_patch(old, body, exact)
                 add(made[pair], room)
         return list(found.values())
     shared = _shared_point_ops(before, after)
@@ -186,7 +189,7 @@ def json_patch_at(key: str, before: Any, after: Any) -> list[Operation]:
 def _shared_point_ops(before: Edition, after: Edition) -> list[Operation]:
     """Return the patch of the public part of every point's state (their own parts aside)."""
     strip = {key: None for key in OWN_KEYS}  # both sides: the own keys compare equal
-    return state_patch({**before.public, **strip}, {**after.public, **strip})
+    return state_patch({**before.public, **strip}, {**after.public, **strip}, before.as_sent)
 
 
 def _points_with_own_changes(before: Edition, after: Edition) -> list[tuple[int, str]]:
