@@ -53,7 +53,8 @@ def watch_tiles(page: Page) -> None:
           window.__changedTiles = new Set();
           new MutationObserver((records) => {
             for (const record of records) {
-              const node = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+              const target = record.target;
+              const node = target.nodeType === 1 ? target : target.parentElement;
               const tile = node && node.closest(".tile");
               if (tile) window.__changedTiles.add(tile.dataset.key);
             }
