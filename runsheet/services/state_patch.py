@@ -8,9 +8,10 @@ points a check-in changes a few hundred bytes of a state of 840 KB (the MC's).
 ``==`` on dicts and lists runs in C, so the MC's 3,500 unchanged points cost a
 millisecond), and writes ``add``, ``remove`` and ``replace`` operations; a list that grew or
 shrank keeps its common head and adds or removes at its end. jsonpatch's ``make_patch``
-gives the same result but walks every key of both documents in Python (about 25 times
-slower on the MC's state), so the tests check these patches with jsonpatch's
-``apply_patch`` instead of making them with it.
+gives an equivalent patch but walks every key of both documents in Python: on the MC's
+state at 3,500 points it took 1,010 ms against 25 ms here (the same busy machine,
+README's Performance), so the tests check these patches with jsonpatch's ``apply_patch``
+instead of making them with it.
 
 ``server_time`` and ``timing`` follow the clock rather than the version: a patch from a
 state rebuilt later for the same version (another process made it, or a restart came in
