@@ -242,6 +242,7 @@ def storm_figures(workers: Workers, point_count: int, url: str) -> dict[str, Any
         "mc_missing": len(ok) - len(delays),
         "viewer_bytes_per_change": bytes_per_change(viewers),
         "point_bytes_per_change": bytes_per_change(points),
+        "mc_bytes_per_change": bytes_per_change([mc]),
     }
 
 
@@ -286,6 +287,7 @@ def advance_figures(
         "max_ms": ms(max(latencies) if latencies else None),
         "viewer_bytes_per_change": bytes_per_change(viewers, before),
         "point_bytes_per_change": bytes_per_change(points, before),
+        "mc_bytes_per_change": bytes_per_change([o for o in outcomes if o.label == "mc"], before),
     }
 
 
