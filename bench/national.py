@@ -58,6 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--points", type=int, default=3500, help="points in the plan, all connected (3500)")
     add("--groups", type=int, default=34, help="provinces (34)")
     add("--viewers", type=int, default=5000, help="public viewers (5000)")
+    add("--point-clients", type=int, help="connect only this many points (default: all)")
     add("--processes", type=int, default=2, help="runsheet serve processes (2)")
     add("--workers", type=int, default=4, help="load client processes (4)")
     add("--storm-seconds", type=float, default=60.0, help="the check-in storm's length (60)")
@@ -83,7 +84,8 @@ def specs_for(deployment: Any, args: argparse.Namespace) -> tuple[list[ClientSpe
     patches = {} if args.full_states else {"patches": True}
     urls = deployment.urls
     specs = [ClientSpec(urls[0], {"token": deployment.mc_token, "patches": True}, "mc")]
-    for index, (pid, token) in enumerate(deployment.point_tokens.items()):
+    connected = list(deployment.point_tokens.items())[: args.point_clients]
+    for index, (pid, token) in enumerate(connected):
         specs.append(
             ClientSpec(
                 urls[index % len(urls)],
@@ -94,7 +96,7 @@ def specs_for(deployment: Any, args: argparse.Namespace) -> tuple[list[ClientSpe
         )
     for index in range(args.viewers):
         specs.append(ClientSpec(urls[index % len(urls)], dict(patches), f"viewer:{index}"))
-    return specs, 1 + len(deployment.point_tokens)
+    return specs, 1 + len(connected)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
