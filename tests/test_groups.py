@@ -122,13 +122,20 @@ def test_at_200_points_every_role_still_sees_every_point(clock):
 # -- GET /api/v1/points?group= ---------------------------------------------------------------
 
 
-@pytest.fixture
-def national(app, clock):
-    """Return the app with a generated national conference (3,500 points, 34 provinces)."""
-    from runsheet.services.plans import install_plan
+@pytest.fixture(scope="module")
+def national(tmp_path_factory):
+    """Return an app with a generated national conference (3,500 points, 34 provinces).
 
+    One for the module: loading 3,500 points takes seconds. Only one test checks in.
+    """
+    from runsheet.services.ceremony import utc_now
+    from runsheet.services.plans import install_plan
+    from tests.conftest import make_app
+
+    folder = tmp_path_factory.mktemp("national")
+    app = make_app(f"sqlite:///{folder / 'national.sqlite3'}")
     svc = app.extensions["runsheet"]
-    install_plan(svc.store, plan_from_dict(national_plan_dict()), svc.secret_key, clock())
+    install_plan(svc.store, plan_from_dict(national_plan_dict()), svc.secret_key, utc_now())
     return app
 
 
