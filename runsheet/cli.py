@@ -55,6 +55,13 @@ def _services(app):  # noqa: ANN001, ANN202
     return app.extensions["runsheet"]
 
 
+def _operator():  # noqa: ANN202
+    """Return who acts from the command line: the organizer (who runs the installation)."""
+    from .services.tokens import Actor
+
+    return Actor("organizer").via("cli")
+
+
 def _fail(message: str) -> None:
     raise click.ClickException(message)
 
@@ -111,7 +118,7 @@ def init(plan_path: str | None) -> None:
 @click.argument("plan_path", type=click.Path(dir_okay=False))
 @click.option("--activate/--no-activate", default=True, help="Make it the active event.")
 def load(plan_path: str, activate: bool) -> None:
-    """Load a plan file (a new event, or an update of the event with the same slug)."""
+    """Load a plan file or an xlsx workbook (a new event, or an update of the same slug)."""
     svc = _services(_app())
     installed = _install(svc, plan_path, activate)
     verb = "Loaded new event" if installed.created else "Updated event"
@@ -119,18 +126,38 @@ def load(plan_path: str, activate: bool) -> None:
 
 
 def _install(svc, plan_path: str, activate: bool):  # noqa: ANN001, ANN202
-    from .plans import PlanError, load_plan_file
+    from .plans import PlanError
     from .services.ceremony import utc_now
     from .services.plans import install_plan
 
     try:
-        plan = load_plan_file(plan_path)
-        installed = install_plan(svc.store, plan, svc.secret_key, utc_now(), activate=activate)
+        plan = _read_plan(plan_path)
+        installed = install_plan(
+            svc.store, plan, svc.secret_key, utc_now(), activate=activate, actor=_operator()
+        )
     except PlanError as error:
         _fail(f"the plan file has problems:\n{error}")
     if activate:
         _announce(svc)
     return installed
+
+
+def _read_plan(plan_path: str):  # noqa: ANN202
+    """Read a plan file: YAML, or an xlsx workbook (by its .xlsx name)."""
+    from .plans import PlanError, Problem, load_plan_file
+    from .plans.workbook import MAX_WORKBOOK_BYTES, NotAWorkbook, plan_from_workbook
+
+    if not plan_path.lower().endswith(".xlsx"):
+        return load_plan_file(plan_path)
+    try:
+        with open(plan_path, "rb") as file:
+            content = file.read(MAX_WORKBOOK_BYTES + 1)
+        return plan_from_workbook(content, plan_path)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise PlanError([Problem("", f"cannot be read: {reason}", None, plan_path)]) from None
+    except NotAWorkbook as error:
+        raise PlanError([Problem("", str(error), None, plan_path)]) from None
 
 
 def _announce(svc) -> None:  # noqa: ANN001
@@ -144,13 +171,31 @@ def _announce(svc) -> None:  # noqa: ANN001
 
 @cli.command()
 @click.option("--slug", help="Export this event instead of the active one.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
-def export(slug: str | None, output: str | None) -> None:
-    """Write the plan of the active event (or of --slug) as a plan file."""
+@click.option(
+    "-o",
+    "--output",
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write to a file; a name ending in .xlsx writes a workbook.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="The language of a workbook's sheets and headers.",
+)
+def export(slug: str | None, output: str | None, lang: str) -> None:
+    """Write the plan of the active event (or of --slug) as a plan file or an xlsx workbook."""
     from .plans import dump_plan
+    from .plans.workbook import workbook_bytes
 
     svc = _services(_app())
     plan = _event(svc, slug).plan
+    if output and output.lower().endswith(".xlsx"):
+        Path(output).write_bytes(workbook_bytes(plan, lang))
+        click.echo(f"Wrote {output}")
+        return
     text = dump_plan(plan)
     if output:
         Path(output).write_text(text, encoding="utf-8")
@@ -171,22 +216,56 @@ def _event(svc, slug: str | None):  # noqa: ANN001, ANN202
 
 @cli.command()
 def events() -> None:
-    """List the events in the database."""
+    """List the events in the database (* the active one)."""
+    from .services.events import list_events
+
     svc = _services(_app())
-    for slug, title, active in svc.store.list_events():
-        click.echo(f"{'*' if active else ' '} {slug}  {title}")
+    for event in list_events(svc.store):
+        mark = "*" if event.active else " "
+        archived = "  (archived)" if event.archived else ""
+        click.echo(f"{mark} {event.slug}  {event.title}{archived}")
 
 
 @cli.command()
 @click.argument("slug")
 def activate(slug: str) -> None:
-    """Make another stored event the active one."""
+    """Make another stored event the active one (open pages move to it)."""
+    from .services.events import activate_event
+
     svc = _services(_app())
-    stored = _event(svc, slug)
-    with svc.store.transaction() as conn:
-        svc.store.activate(conn, stored.id)
-    _announce(svc)
+    _event_command(lambda: activate_event(svc.store, svc.ceremony, slug, _operator()))
     click.echo(f"Active event: {slug}")
+
+
+@cli.command()
+@click.argument("slug")
+def archive(slug: str) -> None:
+    """Archive an event that is not the active one (it is kept, and can be restored)."""
+    from .services.events import archive_event
+
+    svc = _services(_app())
+    _event_command(lambda: archive_event(svc.store, slug, _operator()))
+    click.echo(f"Archived event: {slug}")
+
+
+@cli.command()
+@click.argument("slug")
+def restore(slug: str) -> None:
+    """Restore an archived event, so that it can be made active again."""
+    from .services.events import restore_event
+
+    svc = _services(_app())
+    _event_command(lambda: restore_event(svc.store, slug, _operator()))
+    click.echo(f"Restored event: {slug}")
+
+
+def _event_command(run):  # noqa: ANN001, ANN202
+    from .domain.errors import RunsheetError
+
+    try:
+        return run()
+    except RunsheetError as error:
+        _fail(error.message)
 
 
 @cli.command()
@@ -276,16 +355,37 @@ def _write_qr_files(rows: list[LinkRow], out_dir: Path) -> list[Path]:
 
 @cli.command("rotate-tokens")
 @click.option("--slug", help="Rotate this event's tokens instead of the active one's.")
-def rotate_tokens_command(slug: str | None) -> None:
-    """Replace every token, so that earlier links stop working."""
+@click.option(
+    "--role",
+    type=click.Choice(["organizer", "mc", "point"]),
+    help="Only this role's link (every other keeps working).",
+)
+@click.option("--point", "point_id", help="With --role point: only this point's link.")
+def rotate_tokens_command(slug: str | None, role: str | None, point_id: str | None) -> None:
+    """Replace every token (or one role's), so that their earlier links stop working."""
+    from .domain.errors import RunsheetError
     from .services.ceremony import utc_now
     from .services.plans import rotate_tokens
 
+    if point_id is not None and role is None:
+        role = "point"
     svc = _services(_app())
     stored = _event(svc, slug)
-    rotate_tokens(svc.store, stored.slug, svc.secret_key, utc_now())
+    try:
+        rotate_tokens(
+            svc.store, stored.slug, svc.secret_key, utc_now(), role, point_id, _operator()
+        )
+    except RunsheetError as error:
+        _fail(error.message)
+    if role is None:
+        which = "every link"
+    elif point_id is not None:
+        which = f"point {point_id}'s link"
+    else:
+        which = {"point": "every point's link"}.get(role, f"the {role}'s link")
     click.echo(
-        f"New tokens made; earlier links no longer work. Print the new ones: {command_name()} links"
+        f"New tokens made: {which} changed, and the earlier one no longer works. "
+        f"Print the new ones: {command_name()} links"
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from runsheet.domain.plan import Plan
+from runsheet.domain.plan import Conference, Plan
 from runsheet.services.ceremony import utc_now
 from runsheet.services.plans import install_plan
 
@@ -61,6 +61,32 @@ def with_contacts(plan: Plan, organizer_email: str | None = "gddt@quan12.example
         for p in plan.points
     )
     return replace(plan, event=replace(plan.event, organizer_email=organizer_email), points=points)
+
+
+# A conference whose every detail is easy to find in a file's bytes.
+PASSCODE = "Mk7-secret-4821"
+EVENT_CONFERENCE = Conference(
+    url="https://zoom.example.org/j/81401234567",
+    platform="Zoom",
+    meeting_id="814 0123 4567",
+    passcode=PASSCODE,
+)
+OWN_CONFERENCE = Conference(
+    url="https://meet.example.org/abc-defg-hij",
+    platform="Google Meet",
+    meeting_id="abc-defg-hij",
+    passcode="Own-pass-9137",
+)
+LIVESTREAM = "https://video.example.org/live/khai-mac-2021"
+
+
+def with_conference(plan: Plan, own_point: str = "phong-hop-b") -> Plan:
+    """Return the plan with the event's conference, a livestream, and one point's own meeting."""
+    event = replace(plan.event, conference=EVENT_CONFERENCE, livestream_url=LIVESTREAM)
+    points = tuple(
+        replace(p, conference=OWN_CONFERENCE) if p.id == own_point else p for p in plan.points
+    )
+    return replace(plan, event=event, points=points)
 
 
 def reload(app, plan: Plan, now: datetime | None = None) -> None:  # noqa: ANN001

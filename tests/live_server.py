@@ -100,7 +100,7 @@ class ServedProcess:
 
     def point_ids(self) -> list[str]:
         """Return the ids of the connection points (those with a token)."""
-        return [role for role in self.tokens if role != "mc"]
+        return [role for role in self.tokens if role not in ("mc", "organizer")]
 
 
 def free_port() -> int:
@@ -185,7 +185,7 @@ def read_tokens(env: dict[str, str], folder: Path) -> dict[str, str]:
             timeout=STARTUP_SECONDS,
         ).stdout
     )
-    tokens = {"mc": _token(links["mc"])}
+    tokens = {"mc": _token(links["mc"]), "organizer": _token(links["organizer"])}
     return tokens | {pid: _token(link) for pid, link in links["points"].items()}
 
 

@@ -183,7 +183,7 @@ class Service:
 
     def point_ids(self) -> list[str]:
         """Return the ids of the connection points (those with a token)."""
-        return [role for role in self.tokens if role != "mc"]
+        return [role for role in self.tokens if role not in ("mc", "organizer")]
 
     def state(self, role: str = "mc") -> dict[str, Any]:
         """Return ``GET /api/v1/state`` as ``role`` sees it."""

@@ -23,9 +23,11 @@ from .calendar_fixtures import (
     moved,
     reload,
     run_icaljs,
+    with_conference,
     with_contacts,
     without_item,
 )
+from .conftest import tokens_of
 
 
 @pytest.fixture
@@ -42,9 +44,14 @@ def produced(app, client, tmp_path) -> dict[str, Path]:
     for feed, body in fetch_all(client).items():
         keep(feed, body)
     changed = with_contacts(without_item(moved(default_plan(), 30), "phat-bieu-nguoi-hoc"))
-    reload(app, changed)
+    reload(app, with_conference(changed))
     for feed, body in fetch_all(client).items():
         keep(f"{feed}-after-reload", body)
+    # The point's own file, with the conference's passcode (its page's link).
+    token = tokens_of(app)["thoi-an"]
+    private = client.get(f"/calendar/points/thoi-an.ics?token={token}")
+    assert private.status_code == 200
+    keep("point-private", private.data)
     svc = app.extensions["runsheet"]
     current = svc.ceremony.current()
     for cancel in (False, True):
@@ -64,6 +71,8 @@ def produced(app, client, tmp_path) -> dict[str, Path]:
 
 def test_the_produced_files_cover_feeds_cancellations_and_invites(produced):
     assert set(FEED_URLS) <= set(produced)
+    assert b"CONFERENCE;" in produced["point-private"].read_bytes()
+    assert b"CONFERENCE;" in produced["ceremony-after-reload"].read_bytes()
     assert b"STATUS:CANCELLED" in produced["agenda-after-reload"].read_bytes()
     assert {"invite-thoi-an", "cancel-thoi-an"} <= set(produced)
 
@@ -158,3 +167,17 @@ def test_the_icaljs_check_refuses_a_tzid_without_its_vtimezone(tmp_path):
     result = run_icaljs([floating])
     assert result.returncode != 0
     assert "no known time zone" in result.stderr
+
+
+def test_icaljs_sees_a_wards_own_deadlines_as_all_day_events_in_its_file(produced):
+    [point] = icaljs([produced["point"]])
+    deadlines = [event for event in point["events"] if "-deadline-" in event["uid"]]
+    assert [(event["start"], event["end"]) for event in deadlines] == [
+        ("2021-09-29", "2021-09-30"),
+        ("2021-10-10", "2021-10-11"),
+    ]
+    assert all(event["status"] == "CONFIRMED" for event in deadlines)
+    # the same events as in the week's file: one UID each, whichever file a ward subscribes to
+    [week] = icaljs([produced["week"]])
+    week_uids = {event["uid"]: event["sequence"] for event in week["events"]}
+    assert all(week_uids[event["uid"]] == event["sequence"] for event in deadlines)

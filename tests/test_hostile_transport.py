@@ -222,10 +222,19 @@ def test_an_idle_kept_alive_connection_is_closed_and_an_idle_websocket_is_not(tm
 def json_routes(url: str) -> list[str]:
     """Return every POST and DELETE route of the API, with ids of the built-in plan."""
     document = requests.get(f"{url}/api/v1/openapi.json", timeout=10).json()
-    ids = {"item_id": "tuyen-bo-ly-do", "point_id": "thoi-an", "message_id": "1"}
+    ids = {
+        "item_id": "tuyen-bo-ly-do",
+        "point_id": "thoi-an",
+        "message_id": "1",
+        "slug": "hoc-tap-suot-doi-2021-quan-12",
+    }
     routes = []
     for path, operations in document["paths"].items():
-        for method in operations:
+        for method, details in operations.items():
+            # A point's submissions are its own (the MC is refused before the body is
+            # read); tests/test_deadlines*.py send them chunked with the point's token.
+            if "deadlines" in details["tags"]:
+                continue
             if method in ("post", "delete"):
                 filled = re.sub(r"\{(\w+)\}", lambda match: ids[match.group(1)], path)
                 routes.append(f"{method.upper()} {filled}")
@@ -237,9 +246,13 @@ def chunked(body: bytes) -> Iterator[bytes]:
     yield body
 
 
-def assert_chunked_bodies_are_read_as_sent(url: str, mc_token: str) -> None:
-    """Check that every JSON route reads a chunked body whole, and that the limit holds."""
-    headers = {"Authorization": f"Bearer {mc_token}", "Content-Type": "application/json"}
+def assert_chunked_bodies_are_read_as_sent(url: str, organizer_token: str) -> None:
+    """Check that every JSON route reads a chunked body whole, and that the limit holds.
+
+    With the organizer's token, which may call every route (the MC's would hear 403 from
+    the organizer's own routes before its body is read).
+    """
+    headers = {"Authorization": f"Bearer {organizer_token}", "Content-Type": "application/json"}
     routes = json_routes(url)
     assert len(routes) >= 12, routes
     for route in routes:
@@ -272,12 +285,12 @@ def assert_chunked_bodies_are_read_as_sent(url: str, mc_token: str) -> None:
 @pytest.mark.slow
 def test_runsheet_serve_reads_a_chunked_body_as_sent_on_every_json_route(tmp_path):
     with serving(tmp_path) as served:
-        assert_chunked_bodies_are_read_as_sent(served.url, served.tokens["mc"])
+        assert_chunked_bodies_are_read_as_sent(served.url, served.tokens["organizer"])
 
 
 def test_the_threading_server_reads_a_chunked_body_as_sent_on_every_json_route(database_url):
     for live in serve(database_url):
-        assert_chunked_bodies_are_read_as_sent(live.url, live.tokens["mc"])
+        assert_chunked_bodies_are_read_as_sent(live.url, live.tokens["organizer"])
 
 
 @pytest.mark.slow

@@ -28,12 +28,14 @@ import pytest
 import requests
 import schemathesis
 from flask import Blueprint
+from hypothesis import strategies as st
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
 from runsheet.domain.ceremony import TROUBLE_KINDS
 from runsheet.domain.errors import InvalidInput
 from runsheet.plans import default_plan
 from runsheet.plans.schema import EVENT_FIELDS, POINT_FIELDS
+from runsheet.plans.workbook import WORKBOOK_TYPE, workbook_bytes
 from runsheet.services import shapes
 from runsheet.services.actions import ACTIONS
 from runsheet.services.payloads import Field
@@ -342,6 +344,13 @@ def prepare(url: str, tokens: dict[str, str]) -> None:
     )
     assert response.ok
 
+
+# A workbook upload's body is raw bytes (the document says "binary"): schemathesis sends a
+# real workbook or bytes that are none, and the server must answer each as documented.
+schemathesis.openapi.media_type(
+    WORKBOOK_TYPE,
+    st.one_of(st.just(workbook_bytes(default_plan(), "vi")), st.binary(max_size=64)),
+)
 
 # The document the run is generated from; the live server must publish the same one.
 # (schemathesis.pytest.from_fixture, which would load it from the server, fails under

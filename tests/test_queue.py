@@ -38,8 +38,12 @@ class RecordingServer:
 
     def __init__(self) -> None:
         self.emitted: list[tuple[str, int, tuple[str, ...], dict]] = []
+        self.announced: list[tuple[dict, dict]] = []  # event_changed, to every client
 
-    def emit(self, event: str, body: dict, to: list[str], **options) -> None:  # noqa: ANN003
+    def emit(self, event: str, body: dict, to: list[str] | None = None, **options) -> None:  # noqa: ANN003
+        if event == "event_changed":
+            self.announced.append((body, options))
+            return
         self.emitted.append((event, body["version"], tuple(to), options))
 
     def versions_to(self, room: str) -> list[int]:
@@ -65,6 +69,11 @@ def test_a_change_made_elsewhere_reaches_this_process_clients_at_the_next_beat(b
     assert all(options == {"ignore_queue": True} for *_, options in server.emitted)
     assert not broadcaster.catch_up()  # once per version, not at every beat
     assert len(server.emitted) == 2  # one emit per distinct variant
+    # This process had spoken of no event yet: its own clients hear which one it is.
+    slug = changed.plan.event.slug
+    assert [(body["slug"], options) for body, options in server.announced] == [
+        (slug, {"ignore_queue": True})
+    ]
 
 
 def test_a_change_this_process_broadcast_is_not_sent_again(broadcaster):

@@ -128,6 +128,21 @@ def test_tokens_are_stored_only_as_hashes(any_database_url, clock):
     assert not stored & set(issued.values())
 
 
+def test_a_database_made_before_the_organizer_role_gains_its_token_at_start(database_url, clock):
+    from .conftest import tokens_of
+
+    app = make_app(database_url, clock)
+    issued = tokens_of(app)
+    with app.extensions["runsheet"].store.transaction() as conn:
+        conn.execute(tokens_table.delete().where(tokens_table.c.role == "organizer"))
+
+    again = make_app(database_url, clock).test_client()
+    organizer = {"Authorization": f"Bearer {issued['organizer']}"}
+    assert again.post("/api/v1/advance", headers=organizer).status_code == 200
+    mc = {"Authorization": f"Bearer {issued['mc']}"}  # links handed out earlier still work
+    assert again.post("/api/v1/back", headers=mc).status_code == 200
+
+
 def test_one_database_holds_several_events_and_one_is_active(any_database_url, clock):
     import dataclasses
 

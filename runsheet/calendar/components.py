@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from ..domain.plan import Plan
+from ..domain.plan import Conference, Plan
 from . import descriptions
 
 CONFIRMED = "CONFIRMED"
@@ -32,6 +32,21 @@ SIGNIFICANT = ("summary", "start", "end", "timezone", "location", "status")
 # Which component kinds each multi-event file holds.
 FEED_KINDS = {"agenda": ("item",), "week": ("activity", "deadline")}
 
+# RFC 7986 CONFERENCE features: a meeting to join, and a livestream to watch.
+MEETING_FEATURES = ("AUDIO", "VIDEO")
+STREAM_FEATURES = ("VIDEO",)
+STREAM_LABEL = "Xem trực tiếp"
+
+# Facts added since components were first recorded: left out of the stored dict while they
+# hold their default, so the records of plans without them keep their hashes.
+OPTIONAL_FACTS = {
+    "url": "",
+    "conference_url": "",
+    "conference_label": "",
+    "conference_features": (),
+    "passcode": "",
+}
+
 
 @dataclass(frozen=True)
 class Component:
@@ -47,6 +62,13 @@ class Component:
     status: str = CONFIRMED
     reminder: timedelta | None = None  # how long before the start; None: no reminder
     busy: bool = True  # False: shown as free time (TRANSP:TRANSPARENT)
+    url: str = ""  # the URL property; empty: the public page
+    conference_url: str = ""  # RFC 7986 CONFERENCE: a meeting to join or a stream to watch
+    conference_label: str = ""  # its LABEL, without the passcode
+    conference_features: tuple[str, ...] = ()  # its FEATURE values
+    # The meeting's passcode: recorded, but written only into files for that point's
+    # token holder and its invitation (``ics.build_calendar(private=True)``).
+    passcode: str = ""
 
     @property
     def kind(self) -> str:
@@ -82,6 +104,10 @@ class Component:
         data["start"] = self.start.isoformat()
         data["end"] = self.end.isoformat()
         data["reminder"] = None if self.reminder is None else int(self.reminder.total_seconds())
+        data["conference_features"] = list(self.conference_features)
+        for name, default in OPTIONAL_FACTS.items():
+            if data[name] == default or data[name] == list(default or ()):
+                del data[name]
         return data
 
     @classmethod
@@ -100,6 +126,11 @@ class Component:
             status=data.get("status", CONFIRMED),
             reminder=None if reminder is None else timedelta(seconds=reminder),
             busy=data.get("busy", True),
+            url=data.get("url", ""),
+            conference_url=data.get("conference_url", ""),
+            conference_label=data.get("conference_label", ""),
+            conference_features=tuple(data.get("conference_features", ())),
+            passcode=data.get("passcode", ""),
         )
 
 
@@ -115,6 +146,7 @@ def plan_components(plan: Plan) -> list[Component]:
     start = event.starts_at.astimezone(zone)
     end = plan.planned_end.astimezone(zone)
     reminder = timedelta(minutes=event.reminder_minutes)
+    stream = _stream_facts(plan)
     components = [
         Component(
             key="ceremony",
@@ -125,6 +157,7 @@ def plan_components(plan: Plan) -> list[Component]:
             location=descriptions.ceremony_location(plan),
             description=descriptions.ceremony_description(plan),
             reminder=reminder,
+            **stream,
         )
     ]
     components += [
@@ -137,6 +170,7 @@ def plan_components(plan: Plan) -> list[Component]:
             location=descriptions.point_location(point),
             description=descriptions.point_description(plan, point),
             reminder=reminder,
+            **_meeting_facts(plan.conference_for(point.id)),
         )
         for point in plan.points
     ]
@@ -150,6 +184,7 @@ def plan_components(plan: Plan) -> list[Component]:
             location=descriptions.item_location(plan, slot.item),
             description=descriptions.item_description(plan, slot.item),
             reminder=reminder,
+            **stream,
         )
         for slot in plan.schedule()
     ]
@@ -179,6 +214,32 @@ def plan_components(plan: Plan) -> list[Component]:
         for deadline in plan.deadlines
     ]
     return components
+
+
+def _meeting_facts(conference: Conference | None) -> dict[str, Any]:
+    """Return a point's meeting as component facts: the link, its label, the passcode."""
+    if conference is None:
+        return {}
+    return {
+        "url": conference.url,
+        "conference_url": conference.url,
+        "conference_label": descriptions.conference_label(conference),
+        "conference_features": MEETING_FEATURES,
+        "passcode": conference.passcode,
+    }
+
+
+def _stream_facts(plan: Plan) -> dict[str, Any]:
+    """Return the livestream as component facts of the ceremony and its items."""
+    url = plan.event.livestream_url
+    if not url:
+        return {}
+    return {
+        "url": url,
+        "conference_url": url,
+        "conference_label": STREAM_LABEL,
+        "conference_features": STREAM_FEATURES,
+    }
 
 
 def sort_key(component: Component) -> tuple[str, str]:

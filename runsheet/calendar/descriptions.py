@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..domain.plan import Activity, AgendaItem, Deadline, Plan, Point
+from ..domain.plan import Activity, AgendaItem, Conference, Deadline, Plan, Point
 
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 FORMS = {"online": "Trực tuyến", "hybrid": "Trực tiếp kết hợp trực tuyến", "in-person": ""}
@@ -121,7 +121,40 @@ def ceremony_description(plan: Plan) -> str:
     if plan.points:
         lines += ["", f"Điểm cầu ({len(plan.points)}):"]
         lines += [f"- {point.name}" for point in plan.points]
+    lines += livestream_lines(plan)
     return "\n".join(lines)
+
+
+def conference_label(conference: Conference) -> str:
+    """Return how a meeting is named: its platform and meeting id (never the passcode)."""
+    parts = [conference.platform or "Phòng họp trực tuyến"]
+    if conference.meeting_id:
+        parts.append(f"ID {conference.meeting_id}")
+    return " · ".join(parts)
+
+
+def conference_lines(conference: Conference | None) -> list[str]:
+    """Return the lines that tell a point how to join its meeting (without the passcode)."""
+    if conference is None:
+        return []
+    title = "Phòng họp trực tuyến"
+    if conference.platform:
+        title += f" ({conference.platform})"
+    lines = ["", f"{title}:", f"Vào phòng họp: {conference.url}"]
+    if conference.meeting_id:
+        lines.append(f"Mã cuộc họp (ID): {conference.meeting_id}")
+    return lines
+
+
+def passcode_line(passcode: str) -> str:
+    """Return the line that gives a meeting's passcode (only in a point's private files)."""
+    return f"Mật khẩu: {passcode}"
+
+
+def livestream_lines(plan: Plan) -> list[str]:
+    """Return the line that says where to watch the ceremony live, if it is streamed."""
+    url = plan.event.livestream_url
+    return ["", f"Xem phát trực tiếp (livestream): {url}"] if url else []
 
 
 def point_description(plan: Plan, point: Point) -> str:
@@ -134,6 +167,8 @@ def point_description(plan: Plan, point: Point) -> str:
     if point.contact_name:
         lines.append(f"Liên hệ tại điểm cầu: {point.contact_name}")
     lines += ["", "Chương trình:", *programme(plan)]
+    # Last, so that a private file's passcode line follows the meeting's (see ics).
+    lines += conference_lines(plan.conference_for(point.id))
     return "\n".join(lines)
 
 

@@ -1,5 +1,7 @@
 """The four published calendar files: ceremony, one per point, the programme, the week.
 
+A point's file also holds the deadlines that point must deliver by (``deadlines[].points``).
+
 Each file is rendered from the components recorded for the event (see ``sequences``), not
 from the plan alone, so a programme item that left the plan still appears, cancelled.
 """
@@ -30,8 +32,15 @@ class CalendarFile:
     last_modified: datetime
 
 
-def feed_revisions(revisions: Revisions, feed: str, point_id: str | None = None) -> list[Revision]:
-    """Return the components a feed holds, in order; raise NotFound for an unknown point."""
+def feed_revisions(
+    revisions: Revisions, feed: str, point_id: str | None = None, plan: Plan | None = None
+) -> list[Revision]:
+    """Return the components a feed holds, in order; raise NotFound for an unknown point.
+
+    A point's file holds the ceremony as seen from it and the deadlines it must deliver
+    by: the same all-day events (same UID, same SEQUENCE) as in the week's file, since
+    Google, Outlook and Apple Calendar import VEVENTs from a subscription but not VTODOs.
+    """
     if feed == "ceremony":
         chosen = [revisions["ceremony"]] if "ceremony" in revisions else []
     elif feed == "point":
@@ -39,6 +48,9 @@ def feed_revisions(revisions: Revisions, feed: str, point_id: str | None = None)
         if key not in revisions:
             raise NotFound(f"there is no connection point {point_id!r}", field="point_id")
         chosen = [revisions[key]]
+        if plan is not None and point_id is not None:
+            owed = (f"deadline:{d.id}" for d in plan.deadlines_of(point_id))
+            chosen += [revisions[k] for k in owed if k in revisions]
     elif feed in FEED_KINDS:
         chosen = [r for r in revisions.values() if r.component.kind in FEED_KINDS[feed]]
     else:
@@ -50,7 +62,8 @@ def feed_name(plan: Plan, feed: str, revisions: list[Revision]) -> str:
     """Return the name a subscribed calendar shows for this feed."""
     title = plan.event.title
     if feed == "point" and revisions:
-        return revisions[0].component.summary
+        point = next(r for r in revisions if r.component.kind == "point")
+        return point.component.summary
     if feed == "agenda":
         return f"Chương trình — {title}"
     if feed == "week":
@@ -76,12 +89,13 @@ def calendar_file(
     point_id: str | None,
     domain: str,
     base_url: str,
+    private: bool = False,
 ) -> CalendarFile:
-    """Render one feed as a METHOD:PUBLISH file."""
-    chosen = feed_revisions(revisions, feed, point_id)
+    """Render one feed as a METHOD:PUBLISH file (``private``: with the point's passcode)."""
+    chosen = feed_revisions(revisions, feed, point_id, plan)
     if not chosen:
         raise NotFound(f"the plan has nothing for the {feed} calendar")
-    return _render(plan, tuple(chosen), feed, point_id, domain, base_url)
+    return _render(plan, tuple(chosen), feed, point_id, domain, base_url, private)
 
 
 @functools.lru_cache(maxsize=64)
@@ -92,6 +106,7 @@ def _render(
     point_id: str | None,
     domain: str,
     base_url: str,
+    private: bool,
 ) -> CalendarFile:
     # The bytes depend only on these arguments, and subscribed apps poll the same few
     # files again and again, so the last renderings are kept (icalendar's output is slow).
@@ -100,6 +115,7 @@ def _render(
         chosen,
         method="PUBLISH",
         name=feed_name(plan, feed, list(chosen)),
+        private=private,
     )
     return CalendarFile(
         filename=feed_filename(plan, feed, point_id),
@@ -117,7 +133,8 @@ def published_file(
     domain: str,
     base_url: str,
     now: datetime,
+    private: bool = False,
 ) -> CalendarFile:
-    """Return an event's feed as published now."""
+    """Return an event's feed as published now (``private``: a point's, with its passcode)."""
     revisions = ensure_recorded(store, event_id, plan, now)
-    return calendar_file(plan, revisions, feed, point_id, domain, base_url)
+    return calendar_file(plan, revisions, feed, point_id, domain, base_url, private)

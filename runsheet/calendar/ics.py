@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration
 
 from ..domain.plan import Plan
+from . import descriptions
 from .components import CANCELLED, Component
 from .descriptions import CANCELLED_NOTE
 from .sequences import Revision
@@ -95,12 +96,14 @@ def build_calendar(
     name: str | None = None,
     attendee: Attendee | None = None,
     stamp: datetime | None = None,
+    private: bool = False,
 ) -> bytes:
     """Return an iCalendar file holding ``revisions``, one VEVENT each, with its VTIMEZONEs.
 
     ``name`` marks a feed meant for subscription; ``stamp`` overrides DTSTAMP (a message
     sent by e-mail is stamped when it is made, a published feed when its component last
-    changed).
+    changed). Only a ``private`` file (a point's, for its token holder or its invitation)
+    carries the meeting's passcode.
     """
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -113,7 +116,7 @@ def build_calendar(
         calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", vDuration(REFRESH).to_ical().decode())
     for revision in revisions:
-        calendar.add_component(_event(publisher, revision, attendee, stamp))
+        calendar.add_component(_event(publisher, revision, attendee, stamp, private))
     span = _timed_span(revisions)
     if span:
         # Only zones that DTSTART/DTEND name get a VTIMEZONE (all-day dates need none),
@@ -131,7 +134,11 @@ def _vtimezone(tzid: str, first: date, last: date) -> Timezone:
 
 
 def _event(
-    publisher: Publisher, revision: Revision, attendee: Attendee | None, stamp: datetime | None
+    publisher: Publisher,
+    revision: Revision,
+    attendee: Attendee | None,
+    stamp: datetime | None,
+    private: bool,
 ) -> Event:
     component = revision.component
     event = Event()
@@ -145,8 +152,20 @@ def _event(
     event.add("summary", component.summary)
     if component.location:
         event.add("location", component.location)
-    event.add("description", _description(publisher, component))
-    event.add("url", publisher.public_url)
+    passcode = component.passcode if private else ""
+    event.add("description", _description(publisher, component, passcode))
+    event.add("url", component.url or publisher.public_url)
+    if component.conference_url:
+        # RFC 7986 5.11; Apple Calendar and Thunderbird show it as a join button.
+        label = component.conference_label
+        if passcode:
+            label += f" · {descriptions.passcode_line(passcode)}"
+        parameters = {
+            "VALUE": "URI",
+            "FEATURE": list(component.conference_features),
+            "LABEL": _parameter_text(label),
+        }
+        event.add("conference", component.conference_url, parameters=parameters)
     event.add("organizer", publisher.organizer())
     if attendee is not None:
         event.add("attendee", attendee.address())
@@ -161,8 +180,10 @@ def _event(
     return event
 
 
-def _description(publisher: Publisher, component: Component) -> str:
+def _description(publisher: Publisher, component: Component, passcode: str) -> str:
     text = component.description
+    if passcode:  # after the meeting's lines, which end the point's description
+        text = f"{text}\n{descriptions.passcode_line(passcode)}"
     if component.status == CANCELLED:
         text = f"{CANCELLED_NOTE}\n\n{text}"
     # Several apps hide the URL property, so the public page is in the text too.

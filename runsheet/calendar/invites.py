@@ -65,6 +65,7 @@ def write_invites(
             method="CANCEL" if cancel else "REQUEST",
             attendee=Attendee(point.contact_email or "", point.contact_name or ""),
             stamp=stamp,
+            private=True,  # the invitation goes to the point's own contact
         )
         path = out_dir / invite_filename(point, cancel)
         path.write_bytes(body)

@@ -15,8 +15,14 @@ GOOGLE_TEMPLATE = "https://calendar.google.com/calendar/render"
 MAX_GOOGLE_DETAILS = 1500
 
 
-def calendar_links(plan: Plan, base_url: str, point_id: str | None = None) -> dict[str, str]:
-    """Return the ceremony's (or a point's) calendar links: download, webcal and google."""
+def calendar_links(
+    plan: Plan, base_url: str, point_id: str | None = None, token: str | None = None
+) -> dict[str, str]:
+    """Return the ceremony's (or a point's) calendar links: download, webcal and google.
+
+    With the point's ``token``, the file links carry it, and the file the conference's
+    passcode; the Google link never does (Google would keep the passcode).
+    """
     point = None
     if point_id is not None:
         point = plan.point(point_id)
@@ -25,6 +31,8 @@ def calendar_links(plan: Plan, base_url: str, point_id: str | None = None) -> di
     base = base_url.rstrip("/")
     path = f"/calendar/points/{quote(point.id)}.ics" if point else "/calendar/ceremony.ics"
     download = base + path
+    if point is not None and token:
+        download += f"?{urlencode({'token': token})}"
     return {
         "download": download,
         "webcal": webcal_url(download),

@@ -418,15 +418,19 @@ class Ceremony:
     def adopt_plan(self, now: datetime) -> None:
         """Fit the state to a changed plan (this ceremony's plan was just reloaded).
 
-        Records of points and items that left the plan are dropped; if the live item left
-        it, the ceremony is no longer live and the MC picks up with "go to".
+        Records of points and items that left the plan are dropped (their spans, what the
+        MC added to them, their standby answers); those that stayed keep theirs, so the live
+        item keeps its start and timing. If the live item left it (only ``runsheet load``
+        lets it: the editor refuses, see ``domain.plan_edits``), the ceremony is no longer
+        live and the MC picks up with "go to".
         """
         for point_id in list(self.state.points):
             if self.plan.point(point_id) is None:
                 del self.state.points[point_id]
-        for item_id in list(self.state.spans):
-            if self.plan.item(item_id) is None:
-                del self.state.spans[item_id]
+        for records in (self.state.spans, self.state.extensions, self.state.standby):
+            for item_id in list(records):
+                if self.plan.item(item_id) is None:
+                    del records[item_id]
         current = self.state.current_item_id
         if current is not None and self.plan.item(current) is None:
             self.state.current_item_id = None

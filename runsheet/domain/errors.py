@@ -32,6 +32,26 @@ class Unauthenticated(RunsheetError):
     kind = "unauthenticated"
 
 
+class OtherEvent(Unauthenticated):
+    """A token of another event than the active one: says which event it belongs to."""
+
+    kind = "other_event"
+
+    def __init__(self, link_event: tuple[str, str], active_event: tuple[str, str]) -> None:
+        self.link_event = link_event  # (slug, title) of the event the token belongs to
+        self.active_event = active_event  # (slug, title) of the event active now
+        super().__init__(
+            f"this link belongs to the event {link_event[1]!r}; "
+            f"the event {active_event[1]!r} is active now"
+        )
+
+
+class InvalidEvent(RunsheetError):
+    """A new event's slug, title or source that cannot be used (the body itself is fine)."""
+
+    kind = "invalid_event"
+
+
 class Forbidden(RunsheetError):
     """The token is valid but its role may not do this."""
 
@@ -70,3 +90,15 @@ class RateLimited(RunsheetError):
     """The client sends more than the service accepts in a given time."""
 
     kind = "rate_limited"
+
+
+class UnsupportedDocument(RunsheetError):
+    """A document whose content is not one of the accepted types, or not the type it says."""
+
+    kind = "unsupported_media_type"
+
+
+class MissingDocument(RunsheetError):
+    """A submission without its document, or with an empty one."""
+
+    kind = "missing_document"

@@ -16,6 +16,8 @@ POINT_KINDS = ("room", "ward")
 # written with GROUP_SEPARATOR between them: "Tỉnh Lâm Đồng / Xã Đạ Huoai".
 MAX_GROUP_LEVELS = 3
 GROUP_SEPARATOR = " / "
+# Who must deliver by a deadline, besides a list of point ids: every ward, or every point.
+DELIVERY_GROUPS = ("all_wards", "all")
 # The longest id of a point, item, activity or deadline: plan files, every action's payload
 # and the database columns (String(100)) all accept it.
 MAX_ID_LENGTH = 64
@@ -23,6 +25,24 @@ MAX_ID_LENGTH = 64
 # Minutes before an item's planned end at which the speaker's countdown turns to warning,
 # when neither the item nor the event says otherwise.
 DEFAULT_WARN_MINUTES = 2
+
+
+@dataclass(frozen=True)
+class Conference:
+    """A video conference to join: its platform, link, meeting id and passcode.
+
+    The passcode is private to the points (and the organizer): what the public sees of a
+    plan, and every calendar file served without a point's token, leave it out.
+    """
+
+    url: str  # http(s) link that opens the meeting
+    platform: str = ""  # e.g. "Zoom", "Google Meet", "Microsoft Teams"
+    meeting_id: str = ""
+    passcode: str = ""
+
+    def without_passcode(self) -> Conference:
+        """Return the conference as anyone may see it."""
+        return Conference(self.url, self.platform, self.meeting_id)
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,8 @@ class Event:
     reminder_minutes: int = 15  # calendar reminder before the start
     warn_minutes: int | None = None  # countdown warning; None: DEFAULT_WARN_MINUTES
     calendar_domain: str = ""  # right-hand side of calendar UIDs; empty: from config
+    conference: Conference | None = None  # where the points meet (a point may have its own)
+    livestream_url: str = ""  # where the public watches the ceremony live
 
     @property
     def zone(self) -> ZoneInfo:
@@ -62,6 +84,7 @@ class Point:
     contact_name: str | None = None
     contact_email: str | None = None
     group: str | None = None  # e.g. "Tỉnh Lâm Đồng / Xã Đạ Huoai" (GROUP_SEPARATOR between)
+    conference: Conference | None = None  # the point's own, replacing the event's
 
     @property
     def group_paths(self) -> tuple[str, ...]:
@@ -110,6 +133,9 @@ class Deadline:
     due_on: date
     responsible: str = ""
     description: str = ""
+    # Which points deliver through runsheet: point ids, or one of DELIVERY_GROUPS;
+    # None: nobody does (the deadline is only shown in the calendar).
+    points: tuple[str, ...] | str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,10 +172,14 @@ class Plan:
     _groups: dict[str, tuple[str, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _deadlines_by_id: dict[str, Deadline] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self._points_by_id.update((p.id, p) for p in self.points)
         self._items_by_id.update((i.id, i) for i in self.agenda)
+        self._deadlines_by_id.update((d.id, d) for d in self.deadlines)
         members: dict[str, list[str]] = {}
         for point in self.points:
             for path in point.group_paths:
@@ -176,6 +206,34 @@ class Plan:
     def item(self, item_id: str) -> AgendaItem | None:
         """Return the programme item with this id, or None."""
         return self._items_by_id.get(item_id)
+
+    def conference_for(self, point_id: str) -> Conference | None:
+        """Return the conference a point joins: its own, else the event's (or None)."""
+        point = self.point(point_id)
+        if point is not None and point.conference is not None:
+            return point.conference
+        return self.event.conference
+
+    def deadline(self, deadline_id: str) -> Deadline | None:
+        """Return the deadline with this id, or None."""
+        return self._deadlines_by_id.get(deadline_id)
+
+    def delivering_points(self, deadline: Deadline) -> tuple[Point, ...]:
+        """Return the points that must deliver by ``deadline``, in the plan's order."""
+        if deadline.points is None:
+            return ()
+        if deadline.points == "all":
+            return self.points
+        if deadline.points == "all_wards":
+            return tuple(p for p in self.points if p.kind == "ward")
+        named = set(deadline.points)
+        return tuple(p for p in self.points if p.id in named)
+
+    def deadlines_of(self, point_id: str) -> tuple[Deadline, ...]:
+        """Return the deadlines by which this point must deliver, in the plan's order."""
+        return tuple(
+            d for d in self.deadlines if any(p.id == point_id for p in self.delivering_points(d))
+        )
 
     def item_index(self, item_id: str) -> int:
         """Return the position of an item in the programme (it must exist)."""

@@ -7,10 +7,11 @@ from typing import Any
 
 import yaml
 
-from ..domain.plan import Plan
+from ..domain.plan import Conference, Plan
 from .schema import (
     ACTIVITY_FIELDS,
     AGENDA_FIELDS,
+    CONFERENCE_FIELDS,
     DEADLINE_FIELDS,
     EVENT_FIELDS,
     POINT_FIELDS,
@@ -73,6 +74,8 @@ def _record(obj: object, fields: tuple[Field, ...]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Conference):
+        return _record(value, CONFERENCE_FIELDS)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, tuple):

@@ -17,6 +17,7 @@ from .schema import (
     AGENDA_FIELDS,
     DEADLINE_FIELDS,
     EVENT_FIELDS,
+    KIND_WORDS,
     LAST_YEAR,
     MAX_ENTRIES,
     POINT_FIELDS,
@@ -24,7 +25,7 @@ from .schema import (
     Check,
     Field,
     Invalid,
-    describe,
+    kind_of,
     text_list,
 )
 from .yamltree import read_yaml
@@ -89,8 +90,9 @@ class _Checker:
         self.lines = lines or {}
         self.problems = list(problems or [])
 
-    def report(self, path: FieldPath, message: str) -> None:
-        self.problems.append(Problem(format_path(path), message, self.line(path), self.source))
+    def report(self, path: FieldPath, message: str, code: str = "", **params: Any) -> None:  # noqa: ANN401
+        problem = Problem(format_path(path), message, self.line(path), self.source, code, params)
+        self.problems.append(problem)
 
     def line(self, path: FieldPath) -> int | None:
         # a missing key has no line of its own: point at the mapping that lacks it
@@ -101,7 +103,9 @@ class _Checker:
     def plan(self, data: Any) -> Plan:
         if not isinstance(data, dict):
             sections = ", ".join(TOP_LEVEL_KEYS)
-            self.report((), f"must be a mapping with the sections {sections}, not {describe(data)}")
+            found = kind_of(data)
+            message = f"must be a mapping with the sections {sections}, not {KIND_WORDS[found]}"
+            self.report((), message, "not_plan", sections=sections, found=found)
             self.fail()
         self.unknown_keys((), data, TOP_LEVEL_KEYS)
         event = self.event(data)
@@ -110,7 +114,9 @@ class _Checker:
         activities = self.records(data, "activities", ACTIVITY_FIELDS)
         deadlines = self.records(data, "deadlines", DEADLINE_FIELDS)
         slogans = self.slogans(data)
-        self.check_points_named(agenda, {p["id"] for p in points if "id" in p})
+        point_ids = {p["id"] for p in points if "id" in p}
+        self.check_points_named(agenda, point_ids)
+        self.check_deadline_points(deadlines, point_ids)
         self.check_activity_dates(activities)
         self.check_planned_end(event, agenda)
         if self.problems:
@@ -131,7 +137,7 @@ class _Checker:
 
     def event(self, data: dict) -> dict[str, Any]:
         if "event" not in data:
-            self.report(("event",), "is required but missing")
+            self.report(("event",), "is required but missing", "required_missing")
             return {}
         values = self.record(("event",), data["event"], EVENT_FIELDS)
         if "starts_at" in values and "timezone" in values:
@@ -141,10 +147,15 @@ class _Checker:
     def in_zone(self, starts_at: datetime, timezone: str) -> datetime:
         local = starts_at.astimezone(ZoneInfo(timezone))
         if local.utcoffset() != starts_at.utcoffset():
+            given, expected, day = _offset(starts_at), _offset(local), local.date().isoformat()
             self.report(
                 ("event", "starts_at"),
-                f"has the UTC offset {_offset(starts_at)}, but {timezone} is at "
-                f"{_offset(local)} on {local.date().isoformat()}",
+                f"has the UTC offset {given}, but {timezone} is at {expected} on {day}",
+                "offset_mismatch",
+                offset=given,
+                zone=timezone,
+                zone_offset=expected,
+                date=day,
             )
         return local
 
@@ -156,16 +167,20 @@ class _Checker:
         if raw is None:
             if needed:
                 state = "missing" if key not in data else "empty"
-                self.report((key,), f"is {state}; the plan needs at least one {needed}")
+                message = f"is {state}; the plan needs at least one {needed}"
+                self.report((key,), message, f"section_{state}", section=key)
             return []
         if not isinstance(raw, list):
-            self.report((key,), f"must be a list, not {describe(raw)}")
+            found = kind_of(raw)
+            self.report((key,), f"must be a list, not {KIND_WORDS[found]}", "not_list", found=found)
             return []
         if needed and not raw:
-            self.report((key,), f"is empty; the plan needs at least one {needed}")
+            message = f"is empty; the plan needs at least one {needed}"
+            self.report((key,), message, "section_empty", section=key)
         limit = MAX_ENTRIES[key]
         if len(raw) > limit:
-            self.report((key,), f"has {len(raw):,} entries; a plan may have at most {limit:,}")
+            message = f"has {len(raw):,} entries; a plan may have at most {limit:,}"
+            self.report((key,), message, "too_many_entries", count=len(raw), max=limit)
             return []
         records = [self.record((key, index), entry, fields) for index, entry in enumerate(raw)]
         self.check_unique_ids(key, records)
@@ -174,7 +189,9 @@ class _Checker:
     def record(self, path: FieldPath, raw: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
         """Check one mapping against its fields; return the values that passed, by attribute."""
         if not isinstance(raw, dict):
-            self.report(path, f"must be a mapping of fields, not {describe(raw)}")
+            found = kind_of(raw)
+            message = f"must be a mapping of fields, not {KIND_WORDS[found]}"
+            self.report(path, message, "not_mapping", found=found)
             return {}
         self.unknown_keys(path, raw, tuple(f.key for f in fields))
         values: dict[str, Any] = {}
@@ -183,7 +200,8 @@ class _Checker:
             if value is None:
                 if field.required:
                     state = "missing" if field.key not in raw else "empty"
-                    self.report((*path, field.key), f"is required but {state}")
+                    message = f"is required but {state}"
+                    self.report((*path, field.key), message, f"required_{state}")
                 continue  # an optional field left out or empty takes the model's default
             checked = self.check((*path, field.key), value, field.check)
             if checked is not None:
@@ -194,8 +212,8 @@ class _Checker:
         try:
             return check(value)
         except Invalid as err:
-            for subpath, message in err.problems:
-                self.report((*path, *subpath), message)
+            for issue in err.problems:
+                self.report((*path, *issue.at), issue.message, issue.code, **issue.params)
             return None
 
     def unknown_keys(self, path: FieldPath, raw: dict, known: tuple[str, ...]) -> None:
@@ -207,9 +225,11 @@ class _Checker:
             guess = get_close_matches(name, known, n=1)
             if guess:
                 message += f"; did you mean {guess[0]!r}?"
+                self.report((*path, name), message, "unknown_key_guess", key=name, guess=guess[0])
             else:
-                message += f"; the keys here are {', '.join(known)}"
-            self.report((*path, name), message)
+                listed = ", ".join(known)
+                message += f"; the keys here are {listed}"
+                self.report((*path, name), message, "unknown_key", key=name, known=listed)
 
     def slogans(self, data: dict) -> tuple[str, ...]:
         raw = data.get("slogans")
@@ -224,8 +244,9 @@ class _Checker:
             if record_id is None:
                 continue
             if record_id in first_index:
-                message = f"repeats the id {record_id!r} of {key}[{first_index[record_id]}]"
-                self.report((key, index, "id"), message)
+                other = f"{key}[{first_index[record_id]}]"
+                message = f"repeats the id {record_id!r} of {other}"
+                self.report((key, index, "id"), message, "repeated_id", id=record_id, other=other)
             else:
                 first_index[record_id] = index
 
@@ -234,7 +255,26 @@ class _Checker:
             point_id = item.get("point_id")
             if point_id is not None and point_id not in point_ids:
                 message = f"names the point {point_id!r}, but no point has that id"
-                self.report(("agenda", index, "point"), message)
+                self.report(("agenda", index, "point"), message, "unknown_point", point=point_id)
+
+    def check_deadline_points(self, deadlines: list[dict[str, Any]], point_ids: set[str]) -> None:
+        for index, deadline in enumerate(deadlines):
+            named = deadline.get("points")
+            if not isinstance(named, tuple):
+                continue  # left out, or a group like "all_wards"
+            for position, point_id in enumerate(named):
+                if point_id in point_ids:
+                    continue
+                message = f"names the point {point_id!r}, but no point has that id"
+                path = ("deadlines", index, "points", position)
+                guess = get_close_matches(point_id, sorted(point_ids), n=1)
+                if guess:
+                    message += f"; did you mean {guess[0]!r}?"
+                    self.report(
+                        path, message, "unknown_point_guess", point=point_id, guess=guess[0]
+                    )
+                else:
+                    self.report(path, message, "unknown_point", point=point_id)
 
     def check_activity_dates(self, activities: list[dict[str, Any]]) -> None:
         for index, activity in enumerate(activities):
@@ -243,11 +283,10 @@ class _Checker:
                 continue
             ends_on = activity.setdefault("ends_on", starts_on)  # one-day activity
             if ends_on < starts_on:
-                message = (
-                    f"is before starts_on ({starts_on.isoformat()}); "
-                    "an activity cannot end before it starts"
-                )
-                self.report(("activities", index, "ends_on"), message)
+                day = starts_on.isoformat()
+                message = f"is before starts_on ({day}); an activity cannot end before it starts"
+                path = ("activities", index, "ends_on")
+                self.report(path, message, "ends_before_start", date=day)
 
     def check_planned_end(self, event: dict[str, Any], agenda: list[dict[str, Any]]) -> None:
         # Calendar files hold the end of every item: it must stay within the years a plan
@@ -258,11 +297,11 @@ class _Checker:
         minutes = sum(item.get("planned_minutes", 0) for item in agenda)
         planned_end = starts_at + timedelta(minutes=minutes)  # under three years past it
         if planned_end.year > LAST_YEAR:
+            day = planned_end.date().isoformat()
             message = (
-                f"ends the ceremony on {planned_end.date().isoformat()}, "
-                f"after the last year a plan may use ({LAST_YEAR})"
+                f"ends the ceremony on {day}, after the last year a plan may use ({LAST_YEAR})"
             )
-            self.report(("agenda",), message)
+            self.report(("agenda",), message, "ends_too_late", date=day, last=LAST_YEAR)
 
 
 def _too_large(size: int) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,13 +15,34 @@ class Problem:
     message: str  # a plain sentence, e.g. "must be a whole number of minutes above 0"
     line: int | None = None  # 1-based line in the YAML text, when there is one
     source: str = ""  # the file name or "<plan>", shown in front of the line
+    # A stable code and the values its text names, so that ``plans.messages`` can tell the
+    # message in the reader's language; "" for problems told in English only.
+    code: str = field(default="", compare=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Where it is in a spreadsheet (``plans.workbook``): the sheet's name as the workbook
+    # spells it, the 1-based row, the column's header; "" and None elsewhere.
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
 
     def __str__(self) -> str:
         where = self.source or "<plan>"
         if self.line is not None:
             where += f":{self.line}"
+        if self.sheet:
+            where += f": {self.cell}"
         what = f"{self.path}: {self.message}" if self.path else self.message
         return f"{where}: {what}"
+
+    @property
+    def cell(self) -> str:
+        """Return where in a spreadsheet it is, in English: "Programme, row 5, column Minutes"."""
+        parts = [self.sheet]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
 
 
 class PlanError(Exception):

@@ -12,10 +12,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from difflib import get_close_matches
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..domain.plan import GROUP_SEPARATOR, MAX_GROUP_LEVELS, MAX_ID_LENGTH, POINT_KINDS
+from ..domain.plan import (
+    DELIVERY_GROUPS,
+    GROUP_SEPARATOR,
+    MAX_GROUP_LEVELS,
+    MAX_ID_LENGTH,
+    POINT_KINDS,
+    Conference,
+)
 from ..domain.text import (
     clean_text,
     describe_character,
@@ -39,19 +48,44 @@ LAST_YEAR = 2100
 MAX_LINE_LENGTH = 300  # titles, names, speakers, addresses, slogans
 MAX_LONG_TEXT_LENGTH = 5000  # descriptions and notes (these may span several lines)
 MAX_LIST_ENTRIES = 100  # e.g. the attendee groups of one point
+# Meeting links carry long tokens (Teams links run to 300 characters and more); QR codes
+# and calendar apps still take 2,000.
+MAX_URL_LENGTH = 2000
+MAX_CODE_LENGTH = 100  # a meeting id or passcode
+WEB_SCHEMES = ("http", "https")
+MAX_POINT_REFERENCES = 20_000  # a deadline may name every point of a national conference
+
+
+class Issue(NamedTuple):
+    """One problem with a value: where below the field, the sentence, its code and values."""
+
+    at: tuple[int | str, ...]  # list positions (and, in a mapping, keys) below the field
+    message: str  # in English
+    code: str = ""  # stable, for translation: plan.problem.<code> in the message catalogs
+    params: dict[str, Any] = {}  # noqa: RUF012 - never changed; the values the code's text names
 
 
 class Invalid(ValueError):
-    """A value that does not fit its field; ``problems`` holds (sub-path, sentence) pairs."""
+    """A value that does not fit its field; ``problems`` holds one Issue per mistake.
 
-    def __init__(self, message: str, at: tuple[int, ...] = ()) -> None:
+    ``code`` and ``params`` let the message be told in other languages (``plans.messages``);
+    a check without them is reported in English everywhere.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        at: tuple[int, ...] = (),
+        code: str = "",
+        **params: Any,  # noqa: ANN401
+    ) -> None:
         super().__init__(message)
-        self.problems = [(at, message)]
+        self.problems = [Issue(at, message, code, params)]
 
     @classmethod
-    def many(cls, problems: list[tuple[tuple[int, ...], str]]) -> Invalid:
+    def many(cls, problems: list[Issue]) -> Invalid:
         """Return one Invalid carrying several problems (e.g. for entries of a list)."""
-        error = cls(problems[0][1], problems[0][0])
+        error = cls(problems[0].message, problems[0].at)
         error.problems = problems
         return error
 
@@ -93,25 +127,44 @@ class Field:
         return self.check.json_schema  # type: ignore[attr-defined]
 
 
-def describe(value: Any) -> str:
-    """Return what a value looks like to someone who wrote it in YAML."""
+# What a value looks like, by the code a translated message names it with (plan.kind.<code>).
+KIND_WORDS = {
+    "empty": "empty",
+    "true_false": "true/false",
+    "number": "a number",
+    "list": "a list",
+    "mapping": "a mapping of fields",
+    "datetime": "a date and time",
+    "date": "a date",
+    "text": "text",
+    "other": "something else",
+}
+
+
+def kind_of(value: Any) -> str:  # noqa: ANN401
+    """Return the code of what a value looks like (a key of KIND_WORDS)."""
     if value is None:
         return "empty"
     if isinstance(value, bool):
-        return "true/false"
+        return "true_false"
     if isinstance(value, int | float):
-        return "a number"
+        return "number"
     if isinstance(value, list | tuple):
-        return "a list"
+        return "list"
     if isinstance(value, dict):
-        return "a mapping of fields"
+        return "mapping"
     if isinstance(value, datetime):
-        return "a date and time"
+        return "datetime"
     if isinstance(value, date):
-        return "a date"
+        return "date"
     if isinstance(value, str):
         return "text"
-    return "something else"
+    return "other"
+
+
+def describe(value: Any) -> str:  # noqa: ANN401
+    """Return what a value looks like to someone who wrote it in YAML."""
+    return KIND_WORDS[kind_of(value)]
 
 
 @values(TEXT)
@@ -128,23 +181,38 @@ def long_text(value: Any) -> str:
 
 def _free_text(value: Any, max_length: int, multi_line: bool) -> str:
     if not isinstance(value, str):
-        hint = " (put it in quotes)" if isinstance(value, bool | int | float) else ""
-        raise Invalid(f"must be text, not {describe(value)}{hint}")
+        if isinstance(value, bool | int | float):
+            found = kind_of(value)
+            message = f"must be text, not {KIND_WORDS[found]} (put it in quotes)"
+            raise Invalid(message, code="not_text_quote", found=found)
+        found = kind_of(value)
+        raise Invalid(f"must be text, not {KIND_WORDS[found]}", code="not_text", found=found)
     if len(value) > max_length:
-        raise Invalid(f"must be at most {max_length:,} characters long, not {len(value):,}")
+        raise Invalid(
+            f"must be at most {max_length:,} characters long, not {len(value):,}",
+            code="too_long",
+            max=max_length,
+            length=len(value),
+        )
     control = first_control_character(value, multi_line=multi_line)
     if control is not None:
+        character = describe_character(control)
         if multi_line:
-            raise Invalid(f"must not contain the control character {describe_character(control)}")
+            raise Invalid(
+                f"must not contain the control character {character}",
+                code="control_character",
+                character=character,
+            )
         raise Invalid(
-            f"must be one line, without line breaks or control characters "
-            f"(it holds {describe_character(control)})"
+            f"must be one line, without line breaks or control characters (it holds {character})",
+            code="not_one_line",
+            character=character,
         )
     value = clean_text(value)  # direction overrides and zero-width characters
     if not value.strip():
-        raise Invalid("must not be empty")
+        raise Invalid("must not be empty", code="empty")
     if not has_visible_character(value):
-        raise Invalid("must hold at least one visible character")
+        raise Invalid("must hold at least one visible character", code="invisible")
     return value
 
 
@@ -172,18 +240,78 @@ def slug(value: Any) -> str:
     if not isinstance(value, str) or not SLUG.fullmatch(value):
         raise Invalid(
             "must be an id of lowercase ASCII letters and digits joined by single hyphens, "
-            "like phong-hop-a"
+            "like phong-hop-a",
+            code="not_id",
         )
     if len(value) > MAX_ID_LENGTH:
-        raise Invalid(f"must be an id of at most {MAX_ID_LENGTH} characters, not {len(value)}")
+        raise Invalid(
+            f"must be an id of at most {MAX_ID_LENGTH} characters, not {len(value)}",
+            code="id_too_long",
+            max=MAX_ID_LENGTH,
+            length=len(value),
+        )
     return value
+
+
+@values({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": MAX_URL_LENGTH})
+def web_url(value: Any) -> str:
+    """Check a web link that people open: http(s), with a host, one line, no spaces."""
+    example = "like https://meet.example.org/abc-defg-hij"
+    if not isinstance(value, str):
+        found = kind_of(value)
+        raise Invalid(
+            f"must be a web address {example}, not {KIND_WORDS[found]}", code="not_url", found=found
+        )
+    if len(value) > MAX_URL_LENGTH:
+        raise Invalid(
+            f"must be at most {MAX_URL_LENGTH:,} characters long, not {len(value):,}",
+            code="too_long",
+            max=MAX_URL_LENGTH,
+            length=len(value),
+        )
+    if first_control_character(value, multi_line=False) is not None or any(
+        c.isspace() for c in value
+    ):
+        raise Invalid(
+            f"must be one web address without spaces or line breaks, {example}", code="url_spaces"
+        )
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        raise Invalid(
+            f"is not a valid web address; write one {example}", code="url_invalid"
+        ) from None
+    if parts.scheme.lower() not in WEB_SCHEMES:
+        raise Invalid(f"must start with https:// or http://, {example}", code="url_scheme")
+    if not host:
+        raise Invalid(f"must name a host after {parts.scheme}://, {example}", code="url_no_host")
+    return value
+
+
+@values({"type": "string", "maxLength": MAX_CODE_LENGTH})
+def code(value: Any) -> str:
+    """Check a meeting id or passcode: one short line of text.
+
+    A bare number is refused (the check says to quote it): YAML reads 012345 as the octal
+    number 5349, which would lose the passcode's digits.
+    """
+    checked = _free_text(value, MAX_LINE_LENGTH, multi_line=False)
+    if len(checked) > MAX_CODE_LENGTH:
+        raise Invalid(
+            f"must be at most {MAX_CODE_LENGTH} characters long, not {len(checked)}",
+            code="too_long",
+            max=MAX_CODE_LENGTH,
+            length=len(checked),
+        )
+    return checked
 
 
 @values({"type": "string", "format": "email"})
 def email(value: Any) -> str:
     """Check an e-mail address."""
     if not isinstance(value, str) or len(value) > 254 or not EMAIL.fullmatch(value):
-        raise Invalid("must be an e-mail address like name@example.org")
+        raise Invalid("must be an e-mail address like name@example.org", code="not_email")
     return value
 
 
@@ -191,7 +319,7 @@ def email(value: Any) -> str:
 def domain_name(value: Any) -> str:
     """Check a domain name (used on the right of calendar UIDs)."""
     if not isinstance(value, str) or len(value) > 253 or not DOMAIN.fullmatch(value):
-        raise Invalid("must be a domain name like runsheet.example.org")
+        raise Invalid("must be a domain name like runsheet.example.org", code="not_domain")
     return value
 
 
@@ -204,9 +332,13 @@ def item_minutes(value: Any) -> int:
     """Check the planned length of a programme item."""
     minutes = _whole_number(value)
     if minutes is None or minutes <= 0:
-        raise Invalid("must be a whole number of minutes above 0")
+        raise Invalid("must be a whole number of minutes above 0", code="minutes_not_positive")
     if minutes > MAX_ITEM_MINUTES:
-        raise Invalid(f"must be at most {MAX_ITEM_MINUTES} minutes (one day)")
+        raise Invalid(
+            f"must be at most {MAX_ITEM_MINUTES} minutes (one day)",
+            code="minutes_above_day",
+            max=MAX_ITEM_MINUTES,
+        )
     return minutes
 
 
@@ -215,7 +347,11 @@ def warn_minutes(value: Any) -> int:
     """Check how many minutes before an item's end its countdown turns to warning."""
     minutes = _whole_number(value)
     if minutes is None or not 0 <= minutes <= MAX_WARN_MINUTES:
-        raise Invalid(f"must be a whole number of minutes from 0 to {MAX_WARN_MINUTES}")
+        raise Invalid(
+            f"must be a whole number of minutes from 0 to {MAX_WARN_MINUTES}",
+            code="minutes_range",
+            max=MAX_WARN_MINUTES,
+        )
     return minutes
 
 
@@ -224,7 +360,11 @@ def reminder_minutes(value: Any) -> int:
     """Check how many minutes before the start a calendar reminder fires."""
     minutes = _whole_number(value)
     if minutes is None or not 0 <= minutes <= MAX_REMINDER_MINUTES:
-        raise Invalid(f"must be a whole number of minutes from 0 to {MAX_REMINDER_MINUTES}")
+        raise Invalid(
+            f"must be a whole number of minutes from 0 to {MAX_REMINDER_MINUTES}",
+            code="minutes_range",
+            max=MAX_REMINDER_MINUTES,
+        )
     return minutes
 
 
@@ -232,7 +372,10 @@ def reminder_minutes(value: Any) -> int:
 def flag(value: Any) -> bool:
     """Check a yes/no value."""
     if not isinstance(value, bool):
-        raise Invalid(f"must be true or false, not {describe(value)}")
+        found = kind_of(value)
+        raise Invalid(
+            f"must be true or false, not {KIND_WORDS[found]}", code="not_flag", found=found
+        )
     return value
 
 
@@ -242,7 +385,8 @@ def one_of(*choices: str) -> Check:
     @values({"enum": list(choices)})
     def check(value: Any) -> str:
         if value not in choices:
-            raise Invalid(f"must be one of: {', '.join(choices)}")
+            listed = ", ".join(choices)
+            raise Invalid(f"must be one of: {listed}", code="not_one_of", choices=listed)
         return value
 
     return check
@@ -255,11 +399,14 @@ def iso_date(value: Any) -> date:
         _check_year(value.year)
         return value  # a dict built in Python may already hold dates
     if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
-        raise Invalid(f"must be a date like 2021-10-01, not {describe(value)}")
+        found = kind_of(value)
+        raise Invalid(
+            f"must be a date like 2021-10-01, not {KIND_WORDS[found]}", code="not_date", found=found
+        )
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise Invalid(f"is not a real date: {value}") from None
+        raise Invalid(f"is not a real date: {value}", code="not_real_date", value=value) from None
     _check_year(day.year)
     return day
 
@@ -274,18 +421,31 @@ def aware_datetime(value: Any) -> datetime:
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            raise Invalid(f"must be a date and time in ISO 8601, {example}") from None
+            raise Invalid(
+                f"must be a date and time in ISO 8601, {example}", code="not_iso_datetime"
+            ) from None
     else:
-        raise Invalid(f"must be a date and time {example}, not {describe(value)}")
+        found = kind_of(value)
+        raise Invalid(
+            f"must be a date and time {example}, not {KIND_WORDS[found]}",
+            code="not_datetime",
+            found=found,
+        )
     if moment.utcoffset() is None:
-        raise Invalid(f"must include its UTC offset, {example}")
+        raise Invalid(f"must include its UTC offset, {example}", code="no_utc_offset")
     _check_year(moment.year)
     return moment
 
 
 def _check_year(year: int) -> None:
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise Invalid(f"must be in the years {FIRST_YEAR} to {LAST_YEAR}, not in {year}")
+        raise Invalid(
+            f"must be in the years {FIRST_YEAR} to {LAST_YEAR}, not in {year}",
+            code="year_out_of_range",
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+            year=year,
+        )
 
 
 @values(TEXT)
@@ -297,26 +457,157 @@ def time_zone(value: Any) -> str:
             return value
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
-    raise Invalid("must be an IANA time zone name like Asia/Ho_Chi_Minh")
+    raise Invalid("must be an IANA time zone name like Asia/Ho_Chi_Minh", code="not_time_zone")
 
 
 @values({"type": "array", "items": TEXT})
 def text_list(value: Any, max_entries: int = MAX_LIST_ENTRIES) -> tuple[str, ...]:
     """Check a list whose entries are non-blank one-line texts."""
     if not isinstance(value, list | tuple):
-        raise Invalid(f"must be a list of text, not {describe(value)}")
+        found = kind_of(value)
+        raise Invalid(
+            f"must be a list of text, not {KIND_WORDS[found]}", code="not_text_list", found=found
+        )
     if len(value) > max_entries:
-        raise Invalid(f"must have at most {max_entries:,} entries, not {len(value):,}")
+        raise Invalid(
+            f"must have at most {max_entries:,} entries, not {len(value):,}",
+            code="too_many_entries",
+            max=max_entries,
+            count=len(value),
+        )
     problems = []
     entries = []
     for index, entry in enumerate(value):
         try:
             entries.append(text(entry))
         except Invalid as err:
-            problems.extend(((index,), message) for _, message in err.problems)
+            problems.extend(issue._replace(at=(index, *issue.at)) for issue in err.problems)
     if problems:
         raise Invalid.many(problems)
     return tuple(entries)
+
+
+CONFERENCE_FIELDS = (
+    Field("platform", text),
+    Field("url", web_url, required=True),
+    Field("meeting_id", code),
+    Field("passcode", code),
+)
+
+
+def _conference_schema() -> Schema:
+    properties = {field.key: field.json_schema for field in CONFERENCE_FIELDS}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [field.key for field in CONFERENCE_FIELDS if field.required],
+        "additionalProperties": False,
+    }
+
+
+def conference(value: Any) -> Conference:
+    """Check a video conference: a mapping of platform, url, meeting_id and passcode."""
+    if not isinstance(value, dict):
+        found = kind_of(value)
+        raise Invalid(
+            f"must be a mapping of fields (platform, url, meeting_id, passcode), "
+            f"not {KIND_WORDS[found]}",
+            code="not_conference",
+            found=found,
+        )
+    known = tuple(field.key for field in CONFERENCE_FIELDS)
+    listed = ", ".join(known)
+    problems = [
+        Issue(
+            (str(key),),
+            f"unknown key {str(key)!r}; the keys here are {listed}",
+            "unknown_key",
+            {"key": str(key), "known": listed},
+        )
+        for key in value
+        if key not in known
+    ]
+    checked: dict[str, Any] = {}
+    for field in CONFERENCE_FIELDS:
+        raw = value.get(field.key)
+        if raw is None:
+            if field.required:
+                state = "missing" if field.key not in value else "empty"
+                problems.append(
+                    Issue((field.key,), f"is required but {state}", f"required_{state}")
+                )
+            continue
+        try:
+            checked[field.attribute] = field.check(raw)
+        except Invalid as err:
+            problems.extend(issue._replace(at=(field.key, *issue.at)) for issue in err.problems)
+    if problems:
+        raise Invalid.many(problems)
+    return Conference(**checked)
+
+
+conference.json_schema = _conference_schema()  # type: ignore[attr-defined]
+
+
+@values(
+    {
+        "oneOf": [
+            {"enum": list(DELIVERY_GROUPS)},
+            {"type": "array", "items": ID, "minItems": 1, "uniqueItems": True},
+        ]
+    }
+)
+def delivering_points(value: Any) -> tuple[str, ...] | str:
+    """Check who delivers by a deadline: a list of point ids, "all_wards" or "all".
+
+    Whether each id names a point of the plan is checked with the whole plan (loader).
+    """
+    if isinstance(value, str):
+        if value in DELIVERY_GROUPS:
+            return value
+        groups = ", ".join(DELIVERY_GROUPS)
+        guess = get_close_matches(value, DELIVERY_GROUPS, n=1)
+        if guess:
+            message = (
+                f"must be a list of point ids, or one of: {groups}; did you mean {guess[0]!r}?"
+            )
+            raise Invalid(message, code="not_delivering_guess", groups=groups, guess=guess[0])
+        message = f"must be a list of point ids, or one of: {groups}"
+        raise Invalid(message, code="not_delivering", groups=groups)
+    if not isinstance(value, list | tuple):
+        groups = ", ".join(DELIVERY_GROUPS)
+        found = kind_of(value)
+        message = f"must be a list of point ids, or one of: {groups}; not {KIND_WORDS[found]}"
+        raise Invalid(message, code="not_delivering_list", groups=groups, found=found)
+    if not value:
+        message = "must name at least one point (leave the key out when nobody delivers)"
+        raise Invalid(message, code="no_delivering_point")
+    if len(value) > MAX_POINT_REFERENCES:
+        raise Invalid(
+            f"must have at most {MAX_POINT_REFERENCES:,} entries, not {len(value):,}",
+            code="too_many_entries",
+            max=MAX_POINT_REFERENCES,
+            count=len(value),
+        )
+    problems: list[Issue] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(value):
+        try:
+            point_id = slug(entry)
+        except Invalid as err:
+            problems.extend(issue._replace(at=(index, *issue.at)) for issue in err.problems)
+            continue
+        if point_id in seen:
+            first = seen[point_id]
+            message = f"repeats the point {point_id!r} of entry {first}"
+            problems.append(
+                Issue((index,), message, "repeated_point", {"point": point_id, "other": first})
+            )
+        else:
+            seen[point_id] = index
+    if problems:
+        raise Invalid.many(problems)
+    return tuple(seen)
 
 
 EVENT_FIELDS = (
@@ -334,6 +625,8 @@ EVENT_FIELDS = (
     Field("reminder_minutes", reminder_minutes),
     Field("warn_minutes", warn_minutes),
     Field("calendar_domain", domain_name),
+    Field("conference", conference),
+    Field("livestream_url", web_url),
 )
 
 POINT_FIELDS = (
@@ -345,6 +638,7 @@ POINT_FIELDS = (
     Field("contact_name", text),
     Field("contact_email", email),
     Field("group", group_path),
+    Field("conference", conference),
 )
 
 AGENDA_FIELDS = (
@@ -373,6 +667,7 @@ DEADLINE_FIELDS = (
     Field("due_on", iso_date, required=True),
     Field("responsible", text),
     Field("description", long_text),
+    Field("points", delivering_points),
 )
 
 TOP_LEVEL_KEYS = ("event", "points", "agenda", "activities", "deadlines", "slogans")

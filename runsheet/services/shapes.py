@@ -20,6 +20,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from typing_extensions import TypedDict
 
 from ..domain.ceremony import PHASES, RUN_KINDS, STAGE_SCREENS, TROUBLE_KINDS
+from ..domain.deadlines import STATUSES as DEADLINE_STATUSES
 from ..domain.plan import POINT_KINDS
 from ..plans.schema import EVENT_FORMS
 
@@ -358,6 +359,442 @@ class PointList(TypedDict):
 
 # The shapes the HTTP API answers with; the document names each one by its class.
 RESPONSE_SHAPES: tuple[type, ...] = (State, History, RunList, Health, PointList)
+
+
+class PlanProblem(TypedDict):
+    """One mistake in an edited plan: where it is and what is wrong, in the caller's language."""
+
+    path: Annotated[str, Rule(description='Like "agenda[2].title"; "" for the plan as a whole.')]
+    message: str
+    code: NotRequired[Annotated[str, Rule(description="Stable, for translation.")]]
+    sheet: NotRequired[Annotated[str, Rule(description="From a spreadsheet: its sheet.")]]
+    row: NotRequired[Annotated[int, Rule(ge=1, description="From a spreadsheet: its row.")]]
+    column: NotRequired[
+        Annotated[str, Rule(description="From a spreadsheet: the column's header.")]
+    ]
+
+
+@with_config(CLOSED)
+class PlanCheck(TypedDict):
+    """The edited plan would be accepted as it is."""
+
+    ok: Literal[True]
+    problems: list[PlanProblem]
+
+
+class PlanSaved(State):
+    """The new state after a plan was saved, with the plan's new revision."""
+
+    revision: Annotated[int, Rule(ge=1)]
+
+
+class EventEntry(TypedDict):
+    """One event of the installation (``services.events``)."""
+
+    slug: str
+    title: str
+    starts_at: Moment
+    active: bool  # the one the pages, the API and the calendar files serve now
+    archived: bool  # kept, but cannot be made active until restored
+
+
+@with_config(CLOSED)
+class EventList(TypedDict):
+    """Every event of the installation, oldest first."""
+
+    events: list[EventEntry]
+
+
+# -- deadlines (services.deadlines builds these) ------------------------------------------
+
+DeadlineStatus = Literal[DEADLINE_STATUSES]
+Day = Annotated[str, Rule(json_schema_extra={"format": "date"})]
+
+
+@with_config(CLOSED)
+class SubmissionEntry(TypedDict):
+    """One submission of a point for a deadline: a document, or a "done" mark with a note."""
+
+    id: SerialId
+    deadline_id: str
+    point_id: str
+    submitted_at: Moment
+    kind: Literal["document", "done"]
+    note: str
+    current: bool  # the latest one: it replaces the earlier ones, which stay on record
+    file_name: str | None
+    content_type: str | None
+    size: Count | None
+    sha256: str | None
+    download_url: str | None  # for the organizer and the point itself
+
+
+@with_config(CLOSED)
+class DeadlineCounts(TypedDict):
+    """How many of the points that must deliver stand where."""
+
+    submitted: Count
+    late: Count
+    missing: Count
+    pending: Count
+
+
+@with_config(CLOSED)
+class DeadlineFacts(TypedDict):
+    """A deadline as the plan states it, and the days left until it (event's zone)."""
+
+    id: str
+    title: str
+    due_on: Day
+    due_end: Moment  # the due date's end in the event's zone: later counts as late
+    days_left: int  # 0 today, negative: that many days past
+    responsible: str
+    description: str
+
+
+@with_config(CLOSED)
+class DeliveryCell(TypedDict):
+    """Where one point stands with one deadline."""
+
+    deadline_id: str
+    point_id: str
+    status: DeadlineStatus
+    first_submitted_at: Moment | None
+    current: SubmissionEntry | None
+    submissions: Count  # how many in all, the replaced ones too
+
+
+@with_config(CLOSED)
+class BoardDeadline(DeadlineFacts):
+    """One deadline on the board, with each point that must deliver."""
+
+    counts: DeadlineCounts
+    points: list[DeliveryCell]
+
+
+@with_config(CLOSED)
+class BoardPoint(TypedDict):
+    """One point on the board, with each deadline it must deliver by."""
+
+    id: str
+    name: str
+    kind: PointKind
+    counts: DeadlineCounts
+    deadlines: list[DeliveryCell]
+
+
+@with_config(CLOSED)
+class DeadlineBoard(TypedDict):
+    """Who delivered what by the plan's deadlines: per deadline and per point."""
+
+    today: Day  # in the event's zone
+    timezone: str
+    server_time: Moment
+    counts: DeadlineCounts
+    deadlines: list[BoardDeadline]
+    points: list[BoardPoint]
+
+
+@with_config(CLOSED)
+class PointDeadline(DeadlineFacts):
+    """One deadline of a point, as its page shows it."""
+
+    status: DeadlineStatus
+    first_submitted_at: Moment | None
+    submissions: list[SubmissionEntry]  # newest first; the first is the current one
+
+
+@with_config(CLOSED)
+class PointDeadlines(TypedDict):
+    """A point's own deadlines and what it submitted."""
+
+    point_id: str
+    today: Day
+    timezone: str
+    server_time: Moment
+    deadlines: list[PointDeadline]
+
+
+@with_config(CLOSED)
+class AuditLogEntry(TypedDict):
+    """One action in the audit log: who, when, what, through which channel, and its outcome."""
+
+    id: SerialId
+    run: Annotated[int | None, Rule(description="The run it belongs to (its number).")]
+    at: Moment
+    role: Literal["organizer", "mc", "point", "public", "system"]
+    point_id: str | None
+    console: Annotated[str | None, Rule(description="The console's name, as it told it.")]
+    channel: Literal["http", "socket", "cli", "editor", "system"]
+    action: str
+    summary: Annotated[dict[str, Any], Rule(description="The payload, trimmed.")]
+    version_before: Count | None
+    version_after: Count | None
+    outcome: Literal["done", "refused"]
+    error: Annotated[str | None, Rule(description="Why it was refused.")]
+    error_kind: str | None
+
+
+@with_config(CLOSED)
+class AuditLog(TypedDict):
+    """A page of the audit log, newest first."""
+
+    entries: list[AuditLogEntry]
+    next_before: Annotated[
+        SerialId | None,
+        Rule(description="Pass as `before` for the next (older) page; null: no more."),
+    ]
+
+
+@with_config(CLOSED)
+class RoleLinks(TypedDict):
+    """Every role's link, each carrying its token (as `runsheet links --json`)."""
+
+    organizer: str
+    mc: str
+    points: dict[str, str]
+    public: str
+    stage: str
+
+
+# -- the report of a run (services.report) ----------------------------------------------------
+
+SignedSeconds = Annotated[float, Rule(description="Seconds; > 0: later or longer than planned.")]
+
+
+@with_config(CLOSED)
+class ReportRun(TypedDict):
+    """The run reported on: archived (ended), or under way."""
+
+    number: SerialId
+    kind: RunKind
+    started_at: Moment
+    ended_at: Moment | None
+    archived: bool
+    final: Annotated[bool, Rule(description="The run has finished: the figures stay as they are.")]
+
+
+@with_config(CLOSED)
+class ReportEvent(TypedDict):
+    """The event reported on."""
+
+    slug: str
+    title: str
+    reference: str
+    organizer: str
+    timezone: str
+
+
+@with_config(CLOSED)
+class ReportCeremony(TypedDict):
+    """The ceremony as a whole, planned against actual."""
+
+    phase: Phase
+    planned_start: Moment
+    actual_start: Moment | None
+    start_delay_seconds: SignedSeconds | None
+    planned_end: Moment
+    actual_end: Moment | None
+    projected_end: Moment | None
+    end_delay_seconds: SignedSeconds | None
+    drift_seconds: Annotated[
+        float | None,
+        Rule(description="How much longer (> 0) than planned the programme ran from its start."),
+    ]
+    planned_seconds: Count
+    actual_seconds: Seconds | None
+
+
+@with_config(CLOSED)
+class ReportSpan(TypedDict):
+    """One stretch an item was live."""
+
+    started_at: Moment
+    ended_at: Moment | None
+    seconds: Seconds
+    held_seconds: Seconds
+
+
+@with_config(CLOSED)
+class ReportExtension(TypedDict):
+    """Time the MC added to an item (negative: took off)."""
+
+    at: Moment
+    seconds: float
+
+
+# "from" is a Python keyword, so these two are declared with the functional syntax.
+ReportStretch = with_config(CLOSED)(
+    TypedDict(
+        "ReportStretch",
+        {"from": Moment, "to": Moment | None, "seconds": Seconds},
+    )
+)
+ReportStretch.__doc__ = "A stretch of time: a hold, or a time online (``to`` null: still so)."
+
+
+@with_config(CLOSED)
+class ReportItem(TypedDict):
+    """One programme item, planned against actual."""
+
+    id: str
+    position: SerialId
+    title: str
+    speaker: str
+    point_id: str | None
+    point_name: str | None
+    planned_start: Moment
+    planned_end: Moment
+    planned_minutes: Annotated[int, Rule(ge=1)]
+    status: ItemStatus
+    actual_start: Moment | None
+    actual_end: Moment | None
+    actual_seconds: Seconds | None
+    over_under_seconds: SignedSeconds | None
+    extended_seconds: float
+    spans: list[ReportSpan]
+    extensions: list[ReportExtension]
+    holds: list[ReportStretch]
+
+
+@with_config(CLOSED)
+class ReportCheckin(TypedDict):
+    """One check-in of a point."""
+
+    at: Moment
+    by: str
+    present: Count | None
+    note: str
+    role: str | None
+
+
+ReportTrouble = with_config(CLOSED)(
+    TypedDict(
+        "ReportTrouble",
+        {"kind": str, "text": str, "from": Moment, "to": Moment | None, "seconds": Seconds},
+    )
+)
+ReportTrouble.__doc__ = "One trouble a point reported: what, from when to when (null: still open)."
+
+
+@with_config(CLOSED)
+class ReportLink(TypedDict):
+    """A point's link health over the run."""
+
+    samples: Count
+    rtt_median_ms: Count
+    rtt_max_ms: Count
+    jitter_ms: Count
+    clock_offset_ms: int
+    measured_at: Moment | None
+
+
+@with_config(CLOSED)
+class ReportRollCall(TypedDict):
+    """One roll call and the point's answer."""
+
+    id: SerialId
+    started_at: Moment
+    answered_at: Moment | None
+    delay_seconds: Seconds | None
+
+
+@with_config(CLOSED)
+class ReportMessage(TypedDict):
+    """One message a point received, and when it read it."""
+
+    id: SerialId
+    text: str
+    to_all: bool
+    sent_at: Moment
+    read_at: Moment | None
+    read_after_seconds: Seconds | None
+
+
+@with_config(CLOSED)
+class ReportPoint(TypedDict):
+    """One connection point's record of the run."""
+
+    id: str
+    name: str
+    kind: PointKind
+    confirmed_at: Moment | None
+    confirmed_by: str | None
+    present: Count | None
+    note: str | None
+    checkins: list[ReportCheckin]
+    troubles: list[ReportTrouble]
+    online_at_end: bool
+    online_spans: list[ReportStretch]
+    link: ReportLink | None
+    roll_calls: list[ReportRollCall]
+    messages: list[ReportMessage]
+
+
+@with_config(CLOSED)
+class ReportAuditEntry(TypedDict):
+    """One entry of the audit log of the run."""
+
+    id: int
+    at: Moment
+    role: str
+    point_id: str | None
+    console: str | None
+    channel: str
+    action: str
+    summary: dict[str, Any]
+    version_before: int | None
+    version_after: int | None
+    outcome: str
+    error: str | None
+    error_kind: str | None
+
+
+@with_config(CLOSED)
+class ReportLogEntry(TypedDict):
+    """Without an audit log: one thing the run's record shows happened."""
+
+    at: Moment
+    action: str
+    item_id: str | None
+    point_id: str | None
+    detail: str
+
+
+@with_config(CLOSED)
+class Report(TypedDict):
+    """The report of one run: planned against actual, every point's log, the audit log."""
+
+    run: ReportRun | None
+    generated_at: Moment
+    event: ReportEvent
+    ceremony: ReportCeremony
+    items: list[ReportItem]
+    points: list[ReportPoint]
+    audit: list[ReportAuditEntry]
+    audit_source: Literal["audit", "record"]
+    audit_truncated: bool
+    record_log: list[ReportLogEntry]
+
+
+# The shapes the HTTP API answers with; the document names each one by its class.
+RESPONSE_SHAPES: tuple[type, ...] = (
+    State,
+    History,
+    RunList,
+    Health,
+    EventList,
+    EventEntry,
+    PlanProblem,
+    PlanCheck,
+    PlanSaved,
+    DeadlineBoard,
+    PointDeadlines,
+    SubmissionEntry,
+    AuditLog,
+    RoleLinks,
+    Report,
+)
 
 
 class _WithoutFieldTitles(GenerateJsonSchema):

@@ -40,8 +40,10 @@ from ..domain.plan import Plan
 from ..plans import plan_from_dict, plan_to_dict
 from .codec import state_from_dict, state_to_dict
 from .tables import (
+    audit,
     calendar_components,
     connections,
+    deadline_submissions,
     events,
     metadata,
     runs,
@@ -65,6 +67,19 @@ class StoredEvent:
     plan: Plan
     state: CeremonyState
     is_active: bool
+    is_archived: bool = False
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """An event as listed: its slug, title and start as the plan says, and its standing."""
+
+    id: int
+    slug: str
+    title: str
+    starts_at: str  # ISO 8601 with the event's offset, as in the plan
+    is_active: bool
+    is_archived: bool
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,35 @@ class ArchivedRunRow:
 
 
 @dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log: who did what, when, through which channel, and its outcome.
+
+    ``id`` is None until the entry is stored. ``version_before`` and ``version_after`` are
+    the state's versions around the action (equal when it changed nothing, or was refused).
+    """
+
+    event_id: int
+    run_number: int | None
+    at: datetime  # UTC
+    role: str  # "organizer", "mc", "point", "public" or "system"
+    point_id: str | None
+    console: str | None
+    channel: str  # "http", "socket", "cli", "editor" or "system"
+    action: str
+    summary: dict[str, Any]
+    version_before: int | None
+    version_after: int | None
+    outcome: str  # "done" or "refused"
+    error: str | None = None
+    error_kind: str | None = None
+    id: int | None = None
+
+
+# The most audit entries one read returns.
+AUDIT_PAGE_LIMIT = 1000
+
+
+@dataclass(frozen=True)
 class CalendarRow:
     """A calendar component as last published: its SEQUENCE, hashes and content."""
 
@@ -88,6 +132,34 @@ class CalendarRow:
     component: dict[str, Any]
     created_at: datetime  # UTC
     revised_at: datetime  # UTC: last change of any fact
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a point delivered by a deadline: a document, or a "done" mark with a note."""
+
+    id: int
+    deadline_id: str
+    point_id: str
+    submitted_at: datetime  # UTC
+    note: str
+    file_name: str | None = None  # the document's original name (None: marked done)
+    content_type: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+
+    @property
+    def has_document(self) -> bool:
+        """Say whether a document came with it (rather than only a "done" mark)."""
+        return self.file_name is not None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A submitted document's bytes and what a download needs to describe them."""
+
+    submission: Submission
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -156,6 +228,11 @@ class Store:
                 conn.execute(
                     text("ALTER TABLE events ADD COLUMN plan_revision INTEGER NOT NULL DEFAULT 1")
                 )
+        if "is_archived" not in columns:  # a database made before events could be archived
+            with self.engine.begin() as conn:
+                conn.execute(
+                    text("ALTER TABLE events ADD COLUMN is_archived BOOLEAN NOT NULL DEFAULT FALSE")
+                )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -208,11 +285,50 @@ class Store:
             row = c.execute(select(events).where(events.c.slug == slug)).first()
         return self._stored_event(row) if row else None
 
+    def event_heading(self, event_id: int) -> tuple[str, str] | None:
+        """Return (slug, title) of an event, or None; its plan is read once per revision."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(events.c.slug, events.c.plan_revision).where(events.c.id == event_id)
+            ).first()
+            if row is None:
+                return None
+            plan = self._plan(event_id, row.plan_revision, conn)
+        return row.slug, plan.event.title
+
     def list_events(self) -> list[tuple[str, str, bool]]:
         """Return (slug, title, is_active) of every stored event."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(events.c.slug, events.c.plan, events.c.is_active))
             return [(r.slug, r.plan["event"]["title"], r.is_active) for r in rows]
+
+    def event_rows(self, conn: Connection | None = None, slug: str | None = None) -> list[EventRow]:
+        """Return every stored event (or the one with ``slug``), oldest first.
+
+        The title and start come from the stored plans, read unchecked.
+        """
+        query = select(
+            events.c.id, events.c.slug, events.c.plan, events.c.is_active, events.c.is_archived
+        ).order_by(events.c.id)
+        if slug is not None:
+            query = query.where(events.c.slug == slug)
+        with _using(self.engine, conn) as c:
+            rows = c.execute(query).all()
+        return [
+            EventRow(
+                id=row.id,
+                slug=row.slug,
+                title=row.plan["event"]["title"],
+                starts_at=row.plan["event"]["starts_at"],
+                is_active=row.is_active,
+                is_archived=row.is_archived,
+            )
+            for row in rows
+        ]
+
+    def set_archived(self, conn: Connection, event_id: int, archived: bool) -> None:
+        """Archive an event, or restore it."""
+        conn.execute(update(events).where(events.c.id == event_id).values(is_archived=archived))
 
     def add_event(self, conn: Connection, plan: Plan, state: CeremonyState, now: datetime) -> int:
         """Store a new event and return its id."""
@@ -237,11 +353,19 @@ class Store:
         state: CeremonyState,
         seen_version: int,
         now: datetime,
+        seen_revision: int | None = None,
     ) -> bool:
-        """Replace an event's plan and state together if the version is still ``seen_version``."""
+        """Replace an event's plan and state together if the version is still ``seen_version``.
+
+        With ``seen_revision``, only if the plan is still at that revision too (an edit made
+        from it), so that of two edits made from one revision only the first is stored.
+        """
+        unchanged = [events.c.id == event_id, events.c.version == seen_version]
+        if seen_revision is not None:
+            unchanged.append(events.c.plan_revision == seen_revision)
         result = conn.execute(
             update(events)
-            .where(events.c.id == event_id, events.c.version == seen_version)
+            .where(*unchanged)
             .values(
                 plan=plan_to_dict(plan),
                 plan_revision=events.c.plan_revision + 1,
@@ -306,11 +430,19 @@ class Store:
             plan=plan or self._keep(key, plan_from_dict(row.plan)),
             state=state_from_dict(row.state),
             is_active=row.is_active,
+            is_archived=row.is_archived,
         )
 
     def plan_data(self, conn: Connection, event_id: int) -> dict[str, Any]:
         """Return an event's stored plan as the dict it was stored as."""
         return conn.execute(select(events.c.plan).where(events.c.id == event_id)).scalar_one()
+
+    def plan_revision(self, event_id: int, conn: Connection | None = None) -> int:
+        """Return the revision of an event's plan: 1 as loaded, one more at each replacement."""
+        with _using(self.engine, conn) as c:
+            return c.execute(
+                select(events.c.plan_revision).where(events.c.id == event_id)
+            ).scalar_one()
 
     def current_version(self, event_id: int) -> int:
         """Return the committed version of an event's state."""
@@ -326,11 +458,12 @@ class Store:
         seen_version: int,
         now: datetime,
         archive: ArchivedRun | None = None,
+        audit_entry: AuditEntry | None = None,
     ) -> bool:
         """Store ``state`` if the stored version is still ``seen_version``; say if it was.
 
-        A run the change ended (``archive``) is stored in the same transaction, so it is
-        kept exactly when the change is.
+        A run the change ended (``archive``) and the audit log's entry for the change are
+        stored in the same transaction, so they are kept exactly when the change is.
         """
         with self.engine.begin() as conn:
             result = conn.execute(
@@ -351,6 +484,8 @@ class Store:
                         record=state_to_dict(archive.record),
                     )
                 )
+            if audit_entry is not None:
+                self.add_audit_entry(conn, audit_entry)
             return True
 
     def archived_runs(self, event_id: int) -> list[ArchivedRunRow]:
@@ -373,6 +508,81 @@ class Store:
                 select(runs.c.record).where(runs.c.event_id == event_id, runs.c.number == number)
             ).scalar_one_or_none()
         return state_from_dict(record) if record is not None else None
+
+    # -- the audit log -------------------------------------------------------------------
+
+    def add_audit_entry(self, conn: Connection, entry: AuditEntry) -> int:
+        """Store one audit entry within ``conn``'s transaction; return its id."""
+        values = {
+            "event_id": entry.event_id,
+            "run_number": entry.run_number,
+            "at": entry.at,
+            "role": entry.role,
+            "point_id": entry.point_id,
+            "console": entry.console,
+            "channel": entry.channel,
+            "action": entry.action,
+            "summary": entry.summary,
+            "version_before": entry.version_before,
+            "version_after": entry.version_after,
+            "outcome": entry.outcome,
+            "error": entry.error,
+            "error_kind": entry.error_kind,
+        }
+        return conn.execute(insert(audit).values(**values)).inserted_primary_key[0]
+
+    def record_audit_entry(self, entry: AuditEntry) -> int:
+        """Store one audit entry in a transaction of its own (a refusal changes nothing)."""
+        with self.engine.begin() as conn:
+            return self.add_audit_entry(conn, entry)
+
+    def audit_entries(
+        self,
+        event_id: int,
+        *,
+        run_number: int | None = None,
+        role: str | None = None,
+        point_id: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Return an event's audit entries, newest first, filtered and paged.
+
+        ``before_id`` pages on: only entries older than that one. ``limit`` is capped at
+        ``AUDIT_PAGE_LIMIT``.
+        """
+        query = select(audit).where(audit.c.event_id == event_id)
+        if run_number is not None:
+            query = query.where(audit.c.run_number == run_number)
+        if role is not None:
+            query = query.where(audit.c.role == role)
+        if point_id is not None:
+            query = query.where(audit.c.point_id == point_id)
+        if before_id is not None:
+            query = query.where(audit.c.id < before_id)
+        limit = max(1, min(limit, AUDIT_PAGE_LIMIT))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(audit.c.id.desc()).limit(limit)).all()
+        return [
+            AuditEntry(
+                event_id=row.event_id,
+                run_number=row.run_number,
+                at=_utc(row.at),
+                role=row.role,
+                point_id=row.point_id,
+                console=row.console,
+                channel=row.channel,
+                action=row.action,
+                summary=row.summary,
+                version_before=row.version_before,
+                version_after=row.version_after,
+                outcome=row.outcome,
+                error=row.error,
+                error_kind=row.error_kind,
+                id=row.id,
+            )
+            for row in rows
+        ]
 
     # -- tokens --------------------------------------------------------------------
 
@@ -530,6 +740,64 @@ class Store:
                 )
             )
 
+    # -- deadline submissions ------------------------------------------------------
+
+    def add_submission(
+        self,
+        event_id: int,
+        deadline_id: str,
+        point_id: str,
+        submitted_at: datetime,
+        note: str,
+        document: tuple[str, str, bytes, str] | None = None,
+    ) -> Submission:
+        """Record a submission; ``document`` is (file name, content type, bytes, sha256)."""
+        values: dict[str, Any] = {
+            "event_id": event_id,
+            "deadline_id": deadline_id,
+            "point_id": point_id,
+            "submitted_at": submitted_at,
+            "note": note,
+        }
+        if document is not None:
+            file_name, content_type, content, digest = document
+            values.update(
+                file_name=file_name,
+                content_type=content_type,
+                size=len(content),
+                sha256=digest,
+                content=content,
+            )
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(deadline_submissions).values(**values))
+            submission_id = new_id.inserted_primary_key[0]
+        values.pop("content", None)
+        values.pop("event_id")
+        return Submission(id=submission_id, **{**values, "submitted_at": _utc(submitted_at)})
+
+    def submissions(self, event_id: int, point_id: str | None = None) -> list[Submission]:
+        """Return an event's submissions (without their bytes), oldest first."""
+        columns = [c for c in deadline_submissions.c if c.name not in ("content", "event_id")]
+        query = select(*columns).where(deadline_submissions.c.event_id == event_id)
+        if point_id is not None:
+            query = query.where(deadline_submissions.c.point_id == point_id)
+        query = query.order_by(deadline_submissions.c.submitted_at, deadline_submissions.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_submission(row) for row in rows]
+
+    def document(self, event_id: int, submission_id: int) -> Document | None:
+        """Return a submitted document with its bytes, or None (no such one, or no file)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(deadline_submissions).where(
+                    deadline_submissions.c.event_id == event_id,
+                    deadline_submissions.c.id == submission_id,
+                    deadline_submissions.c.content.is_not(None),
+                )
+            ).first()
+        return Document(_submission(row), bytes(row.content)) if row else None
+
     # -- settings ------------------------------------------------------------------
 
     def setting(self, name: str, conn: Connection | None = None) -> str | None:
@@ -552,6 +820,20 @@ def _using(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
     else:
         with engine.connect() as own:
             yield own
+
+
+def _submission(row) -> Submission:  # noqa: ANN001
+    return Submission(
+        id=row.id,
+        deadline_id=row.deadline_id,
+        point_id=row.point_id,
+        submitted_at=_utc(row.submitted_at),
+        note=row.note,
+        file_name=row.file_name,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+    )
 
 
 def _utc(moment: datetime) -> datetime:

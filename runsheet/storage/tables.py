@@ -8,12 +8,15 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -33,6 +36,9 @@ events = Table(
     Column("state", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     Column("is_active", Boolean, nullable=False, default=False),
+    # An archived event is kept, listed as archived, and cannot be made active until it is
+    # restored (the active one cannot be archived).
+    Column("is_archived", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -101,4 +107,51 @@ runs = Table(
     Column("ended_at", DateTime(timezone=True), nullable=False),
     Column("record", JSON, nullable=False),
     UniqueConstraint("event_id", "number"),
+)
+
+# What points delivered by the plan's deadlines: one row per submission, never replaced or
+# deleted (a later one becomes the current one). A document is kept in ``content`` (SQLite
+# BLOB, PostgreSQL bytea), so every process serves it; a "done" mark has no document.
+deadline_submissions = Table(
+    "deadline_submissions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("deadline_id", String(100), nullable=False),
+    Column("point_id", String(100), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("file_name", String(255), nullable=True),
+    Column("content_type", String(100), nullable=True),
+    Column("size", Integer, nullable=True),
+    Column("sha256", String(64), nullable=True),
+    Column("content", LargeBinary, nullable=True),
+    Index("ix_deadline_submissions_event_point", "event_id", "point_id"),
+)
+
+# Who did what, when, through which channel, and what it changed: one row per action done
+# or refused (see ``services.audit``), written in the same transaction as the change it
+# records, so a change is logged exactly when it is kept. ``run_number`` is the run the
+# action belongs to (the run under way, else the one to come), so an archived rehearsal's
+# entries stay its own. Nothing is ever updated here.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("run_number", Integer, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("role", String(20), nullable=False),  # organizer, mc, point, public, system
+    Column("point_id", String(100), nullable=True),
+    Column("console", String(100), nullable=True),
+    Column("channel", String(20), nullable=False),  # http, socket, cli, editor, system
+    Column("action", String(40), nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("version_before", Integer, nullable=True),
+    Column("version_after", Integer, nullable=True),
+    Column("outcome", String(10), nullable=False),  # done, refused
+    Column("error", Text, nullable=True),
+    Column("error_kind", String(40), nullable=True),
+    # The log is read newest first, for one event, often for one run, role or point.
+    Index("audit_event_id", "event_id", "id"),
 )

@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.errors import InvalidInput, JustMoved, NotFound, RunsheetError, StaleVersion
-from ..plans import plan_to_dict
 from ..services.history import history, runs
 from ..services.plans import database_reason
 from ..services.snapshot import server_time, state_body
@@ -18,9 +17,6 @@ from .errors import error_body, error_response, status_of
 from .operations import operation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-# People's e-mail addresses stay private: the plan as served leaves these keys out.
-PRIVATE_PLAN_KEYS = ("organizer_email", "contact_email")
 
 # What any action may be refused with (transports.openapi describes each).
 ACTION_REFUSALS = ("Invalid", "Unauthenticated", "Forbidden", "NotFound", "Conflict", "TooLarge")
@@ -132,20 +128,6 @@ def get_runs():  # noqa: ANN201
     current = svc.ceremony.current()
     archived = svc.store.archived_runs(current.event_id)
     return jsonify(runs(current.state.run, archived, current.plan))
-
-
-@bp.get("/plan")
-@operation("state", "The active plan.", answers="Plan", refusals=("NotFound",))
-def get_plan():  # noqa: ANN201
-    """Read the active plan.
-
-    The plan as in a plan file, without people's e-mail addresses.
-    """
-    plan = plan_to_dict(services().ceremony.current().plan)
-    for section in (plan.get("event", {}), *plan.get("points", [])):
-        for key in PRIVATE_PLAN_KEYS:
-            section.pop(key, None)
-    return jsonify(plan)
 
 
 @bp.post("/advance")

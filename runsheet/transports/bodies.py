@@ -8,7 +8,9 @@ but then cuts a body beyond ``MAX_CONTENT_LENGTH`` short instead of refusing it.
 
 So ``ChunkedBodies`` reads a chunked body here, whole, stopping as soon as it grows beyond
 the limit (413, as a body with a length that large is refused), and hands the application
-the body with its length, as if it had been sent so.
+the body with its length, as if it had been sent so. A route that takes documents
+(``uploads``) gets its chunked body as a stream instead, counted as it is read against that
+route's own larger limit, so 20 MB are never held twice nor read past the limit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+
+from .uploads import CountingInput, body_limit
 
 READ_BYTES = 16 * 1024  # read a chunked body this much at a time
 
@@ -33,6 +37,11 @@ class ChunkedBodies:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         """Serve one request, its chunked body read first."""
         if environ.get("HTTP_TRANSFER_ENCODING", "").strip().lower() == "chunked":
+            limit = body_limit(environ, self.max_body_bytes)
+            if limit > self.max_body_bytes:  # an upload: read as the route reads it
+                environ["wsgi.input"] = CountingInput(environ["wsgi.input"], limit)
+                environ["wsgi.input_terminated"] = True
+                return self.app(environ, start_response)
             refusal = self.read_whole(environ)
             if refusal is not None:
                 return _json_error(start_response, *refusal)

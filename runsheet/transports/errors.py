@@ -16,12 +16,18 @@ from ..services.plans import database_reason
 STATUS = {
     "invalid": 400,
     "unauthenticated": 401,
+    "other_event": 401,
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
     "stale": 409,
     "just_moved": 409,
     "too_large": 413,
+    "invalid_event": 422,
+    "stale_plan": 409,
+    "invalid_plan": 422,
+    "unsupported_media_type": 415,
+    "missing_document": 422,
     "rate_limited": 429,
 }
 

@@ -43,7 +43,6 @@ from ..plans.schema import Field as PlanField
 from ..services.actions import ACTIONS, Action
 from ..services.payloads import Field
 from ..services.shapes import RESPONSE_SHAPES, json_schemas
-from .api import PRIVATE_PLAN_KEYS
 from .auth import services
 from .errors import STATUS
 from .operations import Operation, operation, operation_of, summary_and_description
@@ -78,6 +77,34 @@ REFUSALS: dict[str, tuple[int, str, str | None]] = {
         "Conflict",
     ),
     "TooLarge": (413, "The request body is too large (`too_large`).", "Error"),
+    "StalePlan": (
+        409,
+        "The plan was saved by someone else since `expected_revision` (`stale_plan`, with the "
+        "current `revision`: reload and edit again), or kept changing (`conflict`).",
+        "StalePlan",
+    ),
+    "InvalidPlan": (
+        422,
+        "The plan cannot be used (`invalid_plan`): `problems` lists every mistake, each with "
+        "its `path` (and, from a spreadsheet, its `sheet`, `row` and `column`).",
+        "InvalidPlan",
+    ),
+    "InvalidEvent": (
+        422,
+        "The event's slug, title or source cannot be used (`invalid_event`, with `field`).",
+        "Error",
+    ),
+    "UnsupportedMediaType": (
+        415,
+        "The body, or a document, is not of a type this route accepts, or not the type its "
+        "name or declared type says (`unsupported_media_type`).",
+        "Error",
+    ),
+    "MissingDocument": (
+        422,
+        "The submission has no document, or an empty one (`missing_document`).",
+        "Error",
+    ),
     "RateLimited": (
         429,
         "Too many requests from this address or token (`rate_limited`); `Retry-After` says "
@@ -119,7 +146,10 @@ def build_document(app: Flask, plan: Plan | None = None) -> Schema:
         "tags": [
             {"name": "state", "description": "Reading the ceremony"},
             {"name": "actions", "description": "Changing it"},
+            {"name": "plan", "description": "Editing the plan, in JSON or as a spreadsheet"},
             {"name": "calendar", "description": "Calendar files to download or subscribe to"},
+            {"name": "events", "description": "The installation's events (the organizer)"},
+            {"name": "deadlines", "description": "Documents the points deliver by deadlines"},
             {"name": "service", "description": "The service itself"},
         ],
         "paths": _paths(app, plan),
@@ -198,11 +228,26 @@ def _operation(
             _path_parameter(name, converter, fields.get(name), plan)
             for converter, name in variables
         ]
+    if record.query:
+        operation_schema.setdefault("parameters", []).extend(
+            _query_parameter(name, field) for name, field in record.query.items()
+        )
     if action is not None:
         in_path = {name for _, name in variables}
         operation_schema["requestBody"] = _request_body(action, in_path)
+    elif record.request_body is not None:
+        content = {media: {"schema": dict(schema)} for media, schema in record.request_body.items()}
+    elif record.body is not None or record.body_media_types:
+        content: Schema = {}
+        if isinstance(record.body, str):
+            content["application/json"] = {"schema": _ref(record.body)}
+        elif record.body is not None:
+            content["application/json"] = {"schema": copy.deepcopy(dict(record.body))}
+        for media_type in record.body_media_types:
+            content[media_type] = {"schema": {"type": "string", "format": "binary"}}
+        operation_schema["requestBody"] = {"required": True, "content": content}
     operation_schema["responses"] = {
-        "200": _success(record),
+        str(record.status): _success(record),
         **{str(REFUSALS[name][0]): _ref_response(name) for name in record.refusals},
     }
     return operation_schema
@@ -261,6 +306,15 @@ def _path_parameter(name: str, converter: str, field: Field | None, plan: Plan |
     if examples:
         schema["examples"] = examples
     parameter: Schema = {"name": name, "in": "path", "required": True, "schema": schema}
+    if "description" in schema:
+        parameter["description"] = schema.pop("description")
+    return parameter
+
+
+def _query_parameter(name: str, field: Field) -> Schema:
+    """Return a query value's parameter, as its field says (all are optional)."""
+    schema = field_schema(field)
+    parameter: Schema = {"name": name, "in": "query", "required": False, "schema": schema}
     if "description" in schema:
         parameter["description"] = schema.pop("description")
     return parameter
@@ -335,15 +389,23 @@ def _plan_schemas() -> dict[str, Schema]:
     }
     # A section added to the file format fails here until it is given its schema above.
     schemas["Plan"] = _object({key: sections[key] for key in TOP_LEVEL_KEYS})
+    revision = {"type": "integer", "minimum": 1}
+    schemas["RevisedPlan"] = _object(
+        {**schemas["Plan"]["properties"], "revision": revision},
+    )
+    schemas["EditedPlan"] = _object(
+        {**schemas["Plan"]["properties"], "expected_revision": revision},
+        optional=tuple(TOP_LEVEL_KEYS) + ("expected_revision",),
+    )
     return schemas
 
 
 def _plan_record(fields: tuple[PlanField, ...]) -> Schema:
-    # Optional keys are left out of the plan JSON when they hold their default.
-    shown = [field for field in fields if field.key not in PRIVATE_PLAN_KEYS]
+    # Optional keys are left out of the plan JSON when they hold their default (and
+    # people's e-mail addresses for everyone but the organizer).
     return _object(
-        {field.key: field.json_schema for field in shown},
-        optional=tuple(field.key for field in shown if not field.required),
+        {field.key: field.json_schema for field in fields},
+        optional=tuple(field.key for field in fields if not field.required),
     )
 
 
@@ -382,6 +444,22 @@ def _error_schemas() -> dict[str, Schema]:
         "Conflict": conflict,
         "Unavailable": _object(
             {"error": TEXT, "kind": {"const": "unavailable"}, "status": {"const": "unavailable"}}
+        ),
+        "StalePlan": _object(
+            {
+                "error": TEXT,
+                "kind": {"enum": ["stale_plan", "conflict"]},
+                "field": TEXT,
+                "revision": {"type": "integer", "minimum": 1},
+            },
+            optional=("field", "revision"),
+        ),
+        "InvalidPlan": _object(
+            {
+                "error": TEXT,
+                "kind": {"const": "invalid_plan"},
+                "problems": {"type": "array", "items": _ref("PlanProblem")},
+            }
         ),
     }
 

@@ -37,6 +37,12 @@ class Operation:
     refusals: tuple[str, ...] = ()  # the document's responses for other answers
     parameters: Mapping[str, Field] = field(default_factory=dict)  # path values, if no action
     note: str = ""  # a paragraph shared by several routes, after the docstring's
+    status: int = 200  # the status of the successful answer (201 for a route that creates)
+    # The request body, if no action: its JSON Schema, or the name of the document's schema.
+    body: Mapping[str, Any] | str | None = None
+    body_media_types: tuple[str, ...] = ()  # other media types the body may come in (raw)
+    request_body: Mapping[str, Any] | None = None  # the body's schema by media type, if no action
+    query: Mapping[str, Field] = field(default_factory=dict)  # the query string's values
 
 
 def operation(tag: str, ok: str, **details: Any) -> Callable[[View], View]:  # noqa: ANN401

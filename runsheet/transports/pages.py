@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from ..calendar.links import calendar_links
-from ..domain.errors import Unauthenticated
+from ..domain.errors import OtherEvent, Unauthenticated
 from ..domain.plan import Plan
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, supported_language, translate
 from ..services.ceremony import Current
@@ -149,7 +149,11 @@ def organizer_page():  # noqa: ANN201
 def point_page(point_id: str):  # noqa: ANN201
     """Show a connection point's page to the holder of that point's token."""
     if _current().plan.point(point_id) is None:
-        return _notice("not_found", 404)
+        # A point of an event that is no longer active: its link says so, not "no such point".
+        other = _other_event(
+            request.args.get("token") or request.cookies.get(token_cookie_name("point", point_id))
+        )
+        return _other_event_notice(other) if other else _notice("not_found", 404)
     return _private_page("point", point_id)
 
 
@@ -160,6 +164,8 @@ def _private_page(page: str, point_id: str | None):  # noqa: ANN202
     if "token" in request.args:
         try:
             actor = _identify(current, request.args["token"])
+        except OtherEvent as other:
+            return _other_event_notice(other)
         except Unauthenticated:
             return _notice("link_invalid", 401)
         if not _may_open(actor, page, point_id):
@@ -174,6 +180,9 @@ def _private_page(page: str, point_id: str | None):  # noqa: ANN202
         return _notice("link_needed", 401)
     try:
         actor = _identify(current, token)
+    except OtherEvent as other:
+        # Kept: the link works again if its event is made active again.
+        return _other_event_notice(other)
     except Unauthenticated:
         actor = None
     if actor is None or not _may_open(actor, page, point_id):
@@ -182,7 +191,8 @@ def _private_page(page: str, point_id: str | None):  # noqa: ANN202
         response.delete_cookie(cookie, path="/", samesite="Lax", secure=_secure_cookies())
         return response
     template = {"mc": "mc.html", "organizer": "organizer.html"}.get(page, "point.html")
-    calendar = _calendar(current.plan, point_id) if page == "point" else None
+    # A point's calendar file fetched with its token carries the conference's passcode.
+    calendar = _calendar(current.plan, point_id, token) if page == "point" else None
     return _render(template, page, current, actor, point_id=point_id, calendar=calendar)
 
 
@@ -191,6 +201,25 @@ def _identify(current: Current, token: str) -> Actor:
     if actor.role == "public":
         raise Unauthenticated("the token is empty")
     return actor
+
+
+def _other_event(token: str | None) -> OtherEvent | None:
+    """Return the refusal of a token that belongs to another event, or None."""
+    if not token:
+        return None
+    try:
+        _identify(_current(), token)
+    except OtherEvent as other:
+        return other
+    except Unauthenticated:
+        return None
+    return None
+
+
+def _other_event_notice(other: OtherEvent) -> Response:
+    """Return the notice that a link belongs to event X while event Y is active."""
+    values = {"link_event": other.link_event[1], "active_event": other.active_event[1]}
+    return _notice("link_other_event", 409, values)
 
 
 def _may_open(actor: Actor, page: str, point_id: str | None) -> bool:
@@ -243,15 +272,26 @@ def _render(
         calendar=calendar,
         page_data=data,
         view=view,
+        conference=plan.conference_for(point_id) if point_id else None,
+        own_conference=point is not None and point.conference is not None,
         starts=_long_datetime(plan.event.starts_at, plan, g.lang),
         **_template_helpers(),
     )
     return _remember_language(Response(html, mimetype="text/html"))
 
 
-def _notice(reason: str, status: int) -> Response:
-    """Return a page that explains why this page cannot be shown, in the chosen language."""
-    html = render_template("notice.html", reason=reason, page="notice", **_template_helpers())
+def _notice(reason: str, status: int, values: dict[str, str] | None = None) -> Response:
+    """Return a page that explains why this page cannot be shown, in the chosen language.
+
+    ``values`` fill the notice's text (e.g. the names of two events).
+    """
+    html = render_template(
+        "notice.html",
+        reason=reason,
+        page="notice",
+        notice_values=values or {},
+        **_template_helpers(),
+    )
     response = Response(html, status=status, mimetype="text/html")
     return _remember_language(response)
 
@@ -290,6 +330,6 @@ def _long_datetime(moment: datetime, plan: Plan, lang: str) -> str:
     )
 
 
-def _calendar(plan: Plan, point_id: str | None = None) -> dict[str, str]:
+def _calendar(plan: Plan, point_id: str | None = None, token: str | None = None) -> dict[str, str]:
     """Return the "Add to calendar" links (download, webcal, Google) for the page."""
-    return calendar_links(plan, services().base_url, point_id=point_id)
+    return calendar_links(plan, services().base_url, point_id=point_id, token=token)

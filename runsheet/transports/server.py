@@ -18,7 +18,10 @@ first byte after a kept-alive idle stretch, which itself may last ``KEEPALIVE_TI
 a body must keep coming, and a response must keep being read. An open WebSocket has no
 deadline: it idles between pushes, and Engine.IO's pings drop one that went away, as
 before. ``GuardedApp`` (WSGI middleware) tells each connection where it is in its
-request. (Chunked bodies: ``bodies.py``, whichever server runs the app.)
+request. A document upload (``uploads.py``) may send its body beyond the byte budget, up to
+its route's limit; once such a request is refused, its connection reads no more of it (else
+eventlet would read the rest of a refused 20 MB body to keep the connection alive).
+(Chunked bodies: ``bodies.py``, whichever server runs the app.)
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from eventlet.websocket import FailedConnectionError
 from werkzeug.wsgi import ClosingIterator
 
 from ..services.ratelimit import TokenBucket
+from .uploads import body_limit
 
 # Connections the kernel holds for the server before it accepts them (it caps this at
 # net.core.somaxconn).
@@ -98,6 +102,8 @@ class ConnectionGuard:
         self.head_deadline: float | None = None
         self.head_begun = True
         self.exceeded = False
+        self.reading_stopped = False  # a refused upload: its connection reads no more
+        self.body_allowance = 0  # bytes of this request's body beyond the budget
         self.shutdown: Callable[[], None] = lambda: None
 
     # -- what the middleware tells it -----------------------------------------------------
@@ -107,8 +113,17 @@ class ConnectionGuard:
         self.phase = WEBSOCKET if websocket else IN_REQUEST
         return self.count_packet(REQUEST_PACKETS)
 
+    def allow_body(self, size: int) -> None:
+        """Let this request's body carry ``size`` bytes beyond the budget (an upload)."""
+        self.body_allowance = max(0, size)
+
+    def stop_reading(self) -> None:
+        """Read nothing more from this connection: the request was refused, close it."""
+        self.reading_stopped = True
+
     def request_finished(self) -> None:
         """Start the kept-alive wait for the next request."""
+        self.body_allowance = 0
         self.phase = WAITING
         self.head_deadline = time.monotonic() + self.limits.keepalive_seconds
         self.head_begun = False
@@ -121,6 +136,10 @@ class ConnectionGuard:
         if count and self.phase == WAITING and not self.head_begun:
             self.head_begun = True
             self.head_deadline = now + self.limits.head_seconds
+        if self.body_allowance and self.phase == IN_REQUEST:
+            allowed = min(count, self.body_allowance)
+            self.body_allowance -= allowed
+            count -= allowed
         if not self.exceeded and not self.bytes.take(now, count):
             self.overspent(f"more than {self.limits.bytes_per_second:g} bytes a second")
         return not self.exceeded
@@ -187,7 +206,7 @@ class GuardedSocket(GreenSocket):
     def _before_read(self) -> bool:
         if self.guard is None:
             return True
-        if self.guard.exceeded:
+        if self.guard.exceeded or self.guard.reading_stopped:
             return False
         GreenSocket.settimeout(self, self.guard.read_timeout())
         return True
@@ -271,6 +290,9 @@ class GuardedApp:
         ):
             start_response("429 Too Many Requests", [("Connection", "close")])
             return [b""]
+        limit = body_limit(environ, self.max_body_bytes)
+        if limit > self.max_body_bytes:
+            guard.allow_body(min(_declared_length(environ, limit), limit))
         try:
             result = self.app(environ, start_response)
         except BaseException:
@@ -293,6 +315,14 @@ class GuardedApp:
         body = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(body)
         return body.count(ENGINEIO_PACKET_SEPARATOR) + 1
+
+
+def _declared_length(environ: dict[str, Any], default: int) -> int:
+    """Return a request's Content-Length, or ``default`` when it has none (chunked)."""
+    try:
+        return max(0, int(environ.get("CONTENT_LENGTH") or default))
+    except ValueError:
+        return 0
 
 
 def guarded_websocket_class(websocket_class: type) -> type:

@@ -6,11 +6,19 @@
 // version the page holds means one went missing: the page asks for the whole state again
 // (`resync`). Actions are emitted with an acknowledgement; the change itself arrives as a
 // patch (a refused action's answer carries the current state, which is shown at once).
+//
+// A page shows one event, the one it was rendered for. When the organizer makes another
+// event active, the server sends `event_changed` {slug, title}: the page reloads whole (the
+// public page and the stage then show the new event; the MC's and a point's page of the
+// old event say their link belongs to it). A state of another event is never shown.
 
 import { ServerClock, localNow, sampleNavigation } from "./clock.js";
 import { applyPatch } from "./patch.js";
 
 const ACK_TIMEOUT_MS = 10000;
+// Pages reload within this spread after a switch, so thousands of them do not all ask the
+// server for their page in the same instant.
+const RELOAD_SPREAD_MS = 1500;
 
 /** Read the JSON the server embedded in the page. */
 export function readPageData() {
@@ -19,7 +27,7 @@ export function readPageData() {
 
 export class Live {
   /**
-   * page: "mc" | "point" | "public"; onState(state) renders; onStatus(status) with
+   * page: "organizer" | "mc" | "point" | "public"; onState(state) renders; onStatus(status) with
    * status "connecting" | "online" | "offline" | "refused".
    */
   constructor({ page, pointId = null, consoleName = null, initialState, onState, onStatus }) {
@@ -32,6 +40,8 @@ export class Live {
     this.state = null;
     this.status = "connecting";
     this.acceptAnyVersion = true;
+    this.eventSlug = initialState ? initialState.event.slug : null;
+    this.leaving = false;
     if (initialState) this.start(initialState);
   }
 
@@ -44,7 +54,8 @@ export class Live {
   /** Open the Socket.IO connection. */
   connect() {
     const role =
-      this.page === "mc" ? { page: "mc", ...(this.consoleName ? { console: this.consoleName } : {}) }
+      this.page === "mc" || this.page === "organizer"
+        ? { page: this.page, ...(this.consoleName ? { console: this.consoleName } : {}) }
       : this.page === "point" ? { page: "point", point_id: this.pointId }
       : { page: "public" };
     const auth = { ...role, patches: true };
@@ -63,9 +74,16 @@ export class Live {
       // The server closed us on purpose (e.g. it restarted): the client won't retry alone.
       if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
     });
+    socket.on("event_changed", (event) => {
+      if (event && event.slug !== this.eventSlug) this.moveToActiveEvent();
+    });
     socket.on("connect_error", (error) => {
       const kind = error && error.data && error.data.kind;
-      if (kind === "unauthenticated" || kind === "forbidden") {
+      if (kind === "other_event") {
+        // This page's link belongs to an event that is no longer active: the page, loaded
+        // again, says which event is active now.
+        this.moveToActiveEvent();
+      } else if (kind === "unauthenticated" || kind === "forbidden") {
         this.setStatus("refused");
       } else {
         this.setStatus("offline");
@@ -127,11 +145,25 @@ export class Live {
     this.onStatus(status);
   }
 
-  /** Show a state unless a newer one is already shown. */
+  /** Load the page again for the event active now (once), a moment from now. */
+  moveToActiveEvent() {
+    if (this.leaving) return;
+    this.leaving = true;
+    if (this.socket) this.socket.disconnect();
+    this.setStatus("connecting");
+    setTimeout(() => window.location.reload(), Math.random() * RELOAD_SPREAD_MS);
+  }
+
+  /** Show a state unless a newer one is already shown (or it is another event's). */
   deliver(state) {
+    if (this.leaving) return;
+    if (this.eventSlug === null) this.eventSlug = state.event.slug;
+    if (state.event.slug !== this.eventSlug) {
+      this.moveToActiveEvent();
+      return;
+    }
     const shown = this.state;
-    const sameEvent = shown && shown.event.slug === state.event.slug;
-    if (shown && sameEvent && state.version < shown.version && !this.acceptAnyVersion) return;
+    if (shown && state.version < shown.version && !this.acceptAnyVersion) return;
     this.acceptAnyVersion = false;
     this.state = state;
     this.onState(state);

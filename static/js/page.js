@@ -4,6 +4,7 @@ import { show } from "./dom.js";
 import { makeFormat } from "./format.js";
 import { makeTranslator } from "./i18n.js";
 import { everySecond, Live, readPageData, renderConnection } from "./live.js";
+import { showRehearsal } from "./rehearsal.js";
 
 /**
  * Start a live page: render(state, ctx) draws a state, status(status, ctx) reacts to the
@@ -20,7 +21,10 @@ export function startPage({ render, status = () => {}, consoleName = null }) {
     pointId: data.pointId,
     consoleName,
     initialState: null,
-    onState: (state) => render(state, ctx),
+    onState: (state) => {
+      showRehearsal(state, t); // every page says "rehearsal" while one runs
+      render(state, ctx);
+    },
     onStatus: (value) => {
       if (pill) renderConnection(pill, t, value);
       document.body.dataset.connection = value;

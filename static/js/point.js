@@ -5,6 +5,7 @@
 
 import { liveItem, nextItem, pointName, remotePointOf, timingAt } from "./agenda.js";
 import { Attention } from "./attention.js";
+import { enableCopyButtons } from "./copy.js";
 import { countdownAt, drawCountdown } from "./countdown.js";
 import { byId, cloneTemplate, isolate, setData, setText, show, slot, syncChildren } from "./dom.js";
 import { errorText } from "./live.js";
@@ -389,6 +390,7 @@ ctx = startActingPage({
   },
   banners: { offline: el.offline, refused: el.refused },
 });
+enableCopyButtons(ctx.t);
 
 el.form.addEventListener("submit", submitCheckin);
 el.edit.addEventListener("click", () => {

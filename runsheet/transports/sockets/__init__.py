@@ -9,8 +9,10 @@ Connect with ``auth``, and the server decides the role (``auth`` may also carry
     ``{"page": "point", "point_id": P}``  a point's page; token from ``runsheet_point_<P>``
     ``{"page": "public"}``, ``{}``, none  a public viewer (public page, stage display)
     A refusal (``connect_error``) carries ``{"message": sentence, "data": {"error": sentence,
-    "kind": "unauthenticated" | "invalid" | ...}}``: in socket.io-client, ``err.message``
-    and ``err.data.kind``.
+    "kind": "unauthenticated" | "other_event" | "invalid" | ...}}``: in socket.io-client,
+    ``err.message`` and ``err.data.kind``. ``other_event``: the token belongs to an event
+    that is not the active one (the sentence names both); an organizer token holds for
+    every event.
 
 Server to client:
     ``session``  ``{"role", "point_id"}``, once, right after connecting.
@@ -20,6 +22,10 @@ Server to client:
                  per change; within one process states are sent in version order. With
                  several processes behind a message queue a client should ignore a state
                  whose version is lower than the one it shows.
+    ``event_changed`` ``{"slug", "title"}``: another event was made active; sent to every
+                 client (a page reloads unless it already shows that event). States go to
+                 the rooms of their own event only: a client still on the old event gets
+                 none of the new one's.
 
     ``patch``    for a client that connected with ``auth: {..., "patches": true}``, instead
                  of every ``state`` after the first: ``{"from_version": a, "version": b,

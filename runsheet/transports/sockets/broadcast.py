@@ -11,11 +11,19 @@ The patch needs the version before's states. The broadcaster keeps the last edit
 sent; when the change was made from another version (another process made the ones in
 between), it builds that version's edition from the stored state the change started from
 (``Current.previous``). Without either, patch clients get the state whole.
+
+When the state to send belongs to another event than the one this broadcaster last spoke
+of (another event was made active, here or in another process), every client first hears
+``event_changed`` ``{slug, title}``: its page reloads, whole, on the new event. Then
+``on_switch`` takes this process's clients of the old event out of their rooms (they stay
+connected, to reload or be told their token is another event's), so the new event's states
+reach none of them.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ...services.ceremony import CeremonyService, Current
@@ -26,6 +34,9 @@ from .rooms import room_of
 
 STATE_EVENT = "state"
 PATCH_EVENT = "patch"
+
+# Sent to every client when the active event changes: {"slug", "title"} of the new one.
+EVENT_CHANGED = "event_changed"
 
 
 class Broadcaster:
@@ -41,6 +52,9 @@ class Broadcaster:
         self._sent: tuple[int, int] | None = None  # (event id, version) last broadcast
         self._caught_up: tuple[int, int] | None = None  # (event id, version) last caught up
         self._edition: Edition | None = None  # the last version's states sent
+        self._announced: int | None = None  # the event whose states this process sends
+        # Called (under the send lock) when the event changes, before its first state goes out.
+        self.on_switch: Callable[[Current], None] = lambda current: None
 
     def body(self, actor: Actor, current: Current) -> dict[str, Any]:
         """Return the state JSON for ``actor``, as the HTTP API returns it."""
@@ -73,9 +87,27 @@ class Broadcaster:
         with self.send_lock:
             self._broadcast(current)
 
+    def announce(self, current: Current, through_queue: bool = True) -> bool:
+        """Tell every client ``event_changed`` if ``current`` is of another event; say if so.
+
+        Sent to everyone, through the message queue unless ``through_queue`` is False (a
+        process catching up tells only its own clients). A page already on this event
+        ignores it, so a repeat (from another process, or after a restart) does no harm.
+        """
+        with self.send_lock:
+            if self._announced == current.event_id:
+                return False
+            self._announced = current.event_id
+            event = current.plan.event
+            body = {"slug": event.slug, "title": event.title}
+            self.server.emit(EVENT_CHANGED, body, ignore_queue=not through_queue)
+            self.on_switch(current)
+        return True
+
     def _broadcast(self, current: Current) -> None:
         if _reached(self._sent, current):
             return  # this version, or a later one, has gone out already
+        self.announce(current)
         self._sent = (current.event_id, current.version)
         edition = Edition.build(current, self.ceremony.clock())
         before = self._edition
@@ -142,6 +174,7 @@ class Broadcaster:
             if _reached(self._sent, current) or _reached(self._caught_up, current):
                 return False
             self._caught_up = (current.event_id, current.version)
+            self.announce(current, through_queue=False)
             edition = Edition.build(current, self.ceremony.clock())
             self._send(edition, self._edition, ignore_queue=True)
         return True

@@ -22,6 +22,7 @@ class Client:
     token: str | None
     throttle: EventThrottle
     lock: threading.Lock = field(default_factory=threading.Lock)
+    event_id: int | None = None  # the event it was admitted to
     patches: bool = False  # it asked for patches (auth.patches: true) instead of states
 
 
@@ -60,11 +61,23 @@ class Clients:
         console = console_label(auth.get("console")) if isinstance(auth, dict) else None
         return actor.at_console(console), token
 
-    def add(self, sid: str, actor: Actor, token: str | None, patches: bool = False) -> None:
-        """Register a connected client with its sending allowance."""
+    def add(
+        self,
+        sid: str,
+        actor: Actor,
+        token: str | None,
+        event_id: int | None = None,
+        patches: bool = False,
+    ) -> None:
+        """Register a connected client (of ``event_id``) with its sending allowance."""
         throttle, lock = self._throttle_for(actor)
         with self._lock:
-            self._clients[sid] = Client(actor, token, throttle, lock, patches)
+            self._clients[sid] = Client(actor, token, throttle, lock, event_id, patches)
+
+    def of_other_events(self, event_id: int) -> list[str]:
+        """Return the sids of clients admitted to another event than ``event_id``."""
+        with self._lock:
+            return [sid for sid, c in self._clients.items() if c.event_id not in (None, event_id)]
 
     def remove(self, sid: str) -> Client | None:
         """Forget a client; return it (None if it was not registered)."""
@@ -122,7 +135,9 @@ class Clients:
         try:
             actor = identify(self.store, event_id, client.token)
         except Unauthenticated as error:
-            raise TokenLost(error.message) from None
+            lost = TokenLost(error.message)
+            lost.kind = error.kind  # e.g. "other_event": the page says which event is active
+            raise lost from None
         if actor != client.actor:
             raise TokenLost("this connection's token changed hands; connect again")
         return client.actor  # the same holder, with the console it named on connecting

@@ -81,7 +81,7 @@ def handle_event(live: LiveSockets, sid: str, name: Any, args: tuple[Any, ...]) 
         if name == CLOCK_EVENT:
             return {"ok": True, "server_time": ceremony.clock().isoformat()}
         current = ceremony.current()
-        actor = live.clients.confirm(current.event_id, client)
+        actor = live.clients.confirm(current.event_id, client).via("socket")
         if name == RESYNC_EVENT:
             return {"ok": True, "state": live.broadcaster.body(actor, current)}
         current = ceremony.perform(actor, name, payload)

@@ -68,6 +68,9 @@ class Heartbeat:
         check_clock(self.ceremony.clock)  # a wall clock that jumped is logged (and followed)
         self.presence.tick()
         current = self.ceremony.current()
+        # Another event made active elsewhere: every page hears it before the ones whose
+        # token held only for the old event are dropped (they reload and explain).
+        self.broadcaster.announce(current, through_queue=False)
         for sid in self.clients.revoked(current.event_id):
             self.server.disconnect(sid)
         if not self.broadcaster.queued:

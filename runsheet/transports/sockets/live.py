@@ -43,6 +43,7 @@ class LiveSockets:
         )
         self.clients = Clients(self.services.store, self.settings)
         self.broadcaster = Broadcaster(server, ceremony, bool(app.config.get("MESSAGE_QUEUE")))
+        self.broadcaster.on_switch = self.leave_old_event
         self.heartbeat = Heartbeat(
             server,
             ceremony,
@@ -59,12 +60,27 @@ class LiveSockets:
         patches = wants_patches(auth)
         self.heartbeat.start()
         self.broadcaster.greet(sid, actor, patches)
-        self.clients.add(sid, actor, token, patches)
+        self.clients.add(sid, actor, token, current.event_id, patches)
         if actor.role == "point":
             try:
                 self.presence.page_connected(sid, current.event_id, actor.point_id)
             except Exception:  # the heartbeat records it again; the client may stay
                 logger.exception("could not record the connection of %s", actor.label)
+
+    def leave_old_event(self, current: Any) -> None:
+        """Take this process's clients of another event than ``current``'s out of every room.
+
+        They stay connected (their page reloads on ``event_changed``; an old token is then
+        refused, naming both events), but no state of the new event reaches them.
+        """
+        for sid in self.clients.of_other_events(current.event_id):
+            try:
+                rooms = self.server.rooms(sid)
+            except (KeyError, ValueError):  # it left meanwhile
+                continue
+            for room in rooms:
+                if room != sid:  # every client is in a room of its own, for direct emits
+                    self.server.leave_room(sid, room)
 
     def disconnect(self, sid: str) -> None:
         """Forget a client; its point stays online for the grace period."""
