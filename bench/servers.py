@@ -82,6 +82,7 @@ def deploy(
     database_url: str | None,
     message_queue: str | None,
     extra_environment: dict[str, str] | None = None,
+    plan_path: Path | None = None,
 ) -> Iterator[Deployment]:
     """Serve the ceremony with ``processes`` runsheet processes until the block ends."""
     database_url = database_url or f"sqlite:///{folder / 'runsheet.sqlite3'}"
@@ -100,7 +101,8 @@ def deploy(
         base["RUNSHEET_MESSAGE_QUEUE"] = message_queue
     runsheet = _runsheet()
     # One process creates the schema and loads the plan, so that servers do not race to.
-    subprocess.run([runsheet, "init"], env=base, cwd=folder, check=True, capture_output=True)
+    init = [runsheet, "init", *(["--plan", str(plan_path)] if plan_path else [])]
+    subprocess.run(init, env=base, cwd=folder, check=True, capture_output=True)
     links = json.loads(
         subprocess.run(
             [runsheet, "links", "--json"], env=base, cwd=folder, check=True, capture_output=True

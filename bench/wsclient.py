@@ -19,6 +19,7 @@ import asyncio
 import base64
 import json
 import os
+import random
 import re
 import time
 import zlib
@@ -30,6 +31,8 @@ from urllib.parse import urlsplit
 # What a browser (Chrome, Firefox) and socket.io-client offer.
 DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
 STATE_HEAD = re.compile(rb'42\["state",\{"version":(\d+)')  # matched at the packet's start
+PATCH_HEAD = re.compile(rb'42\["patch",\{"from_version":(\d+),"version":(\d+)')
+ACK_HEAD = re.compile(rb"43(\d+)\[")
 BUFFER_BYTES = 64 * 1024  # per client; grown for a larger frame
 MIN_FREE = 16 * 1024  # free space offered to each read
 TAIL = b"\x00\x00\xff\xff"
@@ -42,6 +45,7 @@ class ClientSpec:
     url: str
     auth: dict[str, Any]
     label: str
+    checkin: dict[str, Any] | None = None  # the check-in it sends when told to (a point)
 
 
 @dataclass
@@ -54,6 +58,9 @@ class Outcome:
     closed: bool = False
     deflate: bool = False
     arrivals: list[tuple[float, int]] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # bytes of each state or patch, in order
+    patches: int = 0  # how many of the arrivals were patches
+    acks: list[tuple[float, float, Any]] = field(default_factory=list)  # (sent, answered, ack)
 
 
 class Viewer(asyncio.BufferedProtocol):
@@ -80,6 +87,8 @@ class Viewer(asyncio.BufferedProtocol):
         self.window_bits = 15
         self.fragments: list[bytes] = []
         self.fragment_compressed = False
+        self.next_ack = 0
+        self.asked: dict[int, float] = {}  # ack id: when the event was sent
 
     # -- the connection --------------------------------------------------------------
 
@@ -243,6 +252,8 @@ class Viewer(asyncio.BufferedProtocol):
             sub = data[start + 1]
             if sub == ord("2"):
                 self._state(data, start, end, now)
+            elif sub == ord("3"):
+                self._ack(data, start, end, now)
             elif sub == ord("0"):
                 self.outcome.connected_at = now
             elif sub == ord("4"):
@@ -256,7 +267,29 @@ class Viewer(asyncio.BufferedProtocol):
         elif kind == ord("1"):
             self.close()
 
+    def emit(self, event: str, payload: dict[str, Any]) -> None:
+        """Send an event asking for an ack; the ack is noted in ``outcome.acks``."""
+        self.next_ack += 1
+        self.asked[self.next_ack] = time.monotonic()
+        body = json.dumps([event, payload], separators=(",", ":"), ensure_ascii=False)
+        self._send(f"42{self.next_ack}{body}".encode())
+
+    def _ack(self, data: bytes | bytearray, start: int, end: int, now: float) -> None:
+        head = ACK_HEAD.match(data, start, end)
+        if head is None:
+            return
+        sent = self.asked.pop(int(head.group(1)), None)
+        if sent is not None:
+            answer = json.loads(bytes(data[head.end() - 1 : end]))
+            self.outcome.acks.append((sent, now, answer[0] if answer else None))
+
     def _state(self, data: bytes | bytearray, start: int, end: int, now: float) -> None:
+        patch = PATCH_HEAD.match(data, start, end)
+        if patch is not None:  # a patch (the benchmark checks versions, not contents)
+            self.outcome.arrivals.append((now, int(patch.group(2))))
+            self.outcome.sizes.append(end - start)
+            self.outcome.patches += 1
+            return
         head = STATE_HEAD.match(data, start, end)
         if head is not None:
             version = int(head.group(1))
@@ -266,6 +299,7 @@ class Viewer(asyncio.BufferedProtocol):
         else:
             return  # session, or another event
         self.outcome.arrivals.append((now, version))
+        self.outcome.sizes.append(end - start)
         if not self.ready.done():
             self.ready.set_result(None)
 
@@ -326,6 +360,13 @@ async def _serve_orders(conn: Connection, specs: list[ClientSpec], options: Work
         if order == "progress":  # how many clients hold version ``argument`` already
             have = sum(1 for v in viewers if v.latest() >= argument)
             conn.send(("progress", have))
+        elif order == "checkin":  # every client with a check-in confirms within ``argument`` s
+            for viewer in viewers:
+                checkin = viewer.spec.checkin
+                if checkin and viewer.outcome.error is None:
+                    delay = random.uniform(0, argument)
+                    loop.call_later(delay, viewer.emit, "checkin", checkin)
+            conn.send(("checkin", None))
         elif order == "collect":
             conn.send(("outcomes", [v.outcome for v in viewers]))
         elif order == "close":

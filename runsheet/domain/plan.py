@@ -12,6 +12,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 POINT_KINDS = ("room", "ward")
+# A point's group is a path of up to this many levels (province / district / commune),
+# written with GROUP_SEPARATOR between them: "Tỉnh Lâm Đồng / Xã Đạ Huoai".
+MAX_GROUP_LEVELS = 3
+GROUP_SEPARATOR = " / "
 # Who must deliver by a deadline, besides a list of point ids: every ward, or every point.
 DELIVERY_GROUPS = ("all_wards", "all")
 # The longest id of a point, item, activity or deadline: plan files, every action's payload
@@ -79,7 +83,19 @@ class Point:
     attendees: tuple[str, ...] = ()  # groups of people who attend there
     contact_name: str | None = None
     contact_email: str | None = None
+    group: str | None = None  # e.g. "Tỉnh Lâm Đồng / Xã Đạ Huoai" (GROUP_SEPARATOR between)
     conference: Conference | None = None  # the point's own, replacing the event's
+
+    @property
+    def group_paths(self) -> tuple[str, ...]:
+        """Return the paths of every group the point belongs to, outermost first.
+
+        A point of "A / B" belongs to the group "A" and to its sub-group "A / B".
+        """
+        if not self.group:
+            return ()
+        levels = self.group.split(GROUP_SEPARATOR)
+        return tuple(GROUP_SEPARATOR.join(levels[: n + 1]) for n in range(len(levels)))
 
 
 @dataclass(frozen=True)
@@ -131,6 +147,12 @@ class PlannedSlot:
     end: datetime
 
 
+def _group_sort_key(path: str, first_seen: dict[str, int]) -> tuple[int, ...]:
+    """Sort a group by where each level of its path first appears in the plan."""
+    levels = path.split(GROUP_SEPARATOR)
+    return tuple(first_seen[GROUP_SEPARATOR.join(levels[: n + 1])] for n in range(len(levels)))
+
+
 @dataclass(frozen=True)
 class Plan:
     """A whole ceremony: event, points, programme, week and slogans."""
@@ -147,6 +169,9 @@ class Plan:
     _items_by_id: dict[str, AgendaItem] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _groups: dict[str, tuple[str, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
     _deadlines_by_id: dict[str, Deadline] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -155,6 +180,24 @@ class Plan:
         self._points_by_id.update((p.id, p) for p in self.points)
         self._items_by_id.update((i.id, i) for i in self.agenda)
         self._deadlines_by_id.update((d.id, d) for d in self.deadlines)
+        members: dict[str, list[str]] = {}
+        for point in self.points:
+            for path in point.group_paths:
+                members.setdefault(path, []).append(point.id)
+        # Each group right after its parent: "A", "A / B", "A / C", then "D".
+        # Python dicts keep insertion order: the position of a path's first point.
+        first_seen = {path: position for position, path in enumerate(members)}
+        order = sorted(members, key=lambda path: _group_sort_key(path, first_seen))
+        self._groups.update((path, tuple(members[path])) for path in order)
+
+    @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Return every group's path with the ids of its points (its sub-groups' too).
+
+        Groups come in the order of their first point in the plan, each sub-group after its
+        parent; a plan whose points name no group has none.
+        """
+        return self._groups
 
     def point(self, point_id: str) -> Point | None:
         """Return the point with this id, or None."""

@@ -17,7 +17,14 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..domain.plan import DELIVERY_GROUPS, MAX_ID_LENGTH, POINT_KINDS, Conference
+from ..domain.plan import (
+    DELIVERY_GROUPS,
+    GROUP_SEPARATOR,
+    MAX_GROUP_LEVELS,
+    MAX_ID_LENGTH,
+    POINT_KINDS,
+    Conference,
+)
 from ..domain.text import (
     clean_text,
     describe_character,
@@ -207,6 +214,24 @@ def _free_text(value: Any, max_length: int, multi_line: bool) -> str:
     if not has_visible_character(value):
         raise Invalid("must hold at least one visible character", code="invisible")
     return value
+
+
+@values(TEXT)
+def group_path(value: Any) -> str:
+    """Check a point's group: up to MAX_GROUP_LEVELS names joined by " / ".
+
+    Spaces around each slash are tidied, so "Tỉnh A/Xã B" and "Tỉnh A  /  Xã B" are the
+    same group as "Tỉnh A / Xã B"; a blank level ("Tỉnh A / / Xã B") is refused.
+    """
+    whole = text(value)
+    levels = [level.strip() for level in whole.split("/")]
+    if len(levels) > MAX_GROUP_LEVELS:
+        raise Invalid(
+            f"must have at most {MAX_GROUP_LEVELS} levels separated by /, not {len(levels)}"
+        )
+    if not all(levels):
+        raise Invalid("must not have an empty level between slashes")
+    return GROUP_SEPARATOR.join(levels)
 
 
 @values(ID)
@@ -612,6 +637,7 @@ POINT_FIELDS = (
     Field("attendees", text_list),
     Field("contact_name", text),
     Field("contact_email", email),
+    Field("group", group_path),
     Field("conference", conference),
 )
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain.ceremony import Ceremony, CeremonyState
 from ..domain.errors import Conflict, NotFound, RunsheetError
 from ..domain.plan import Plan
+from ..storage.codec import state_from_dict
 from ..storage.store import Store
 from .actions import ACTIONS
 from .audit import (
@@ -57,6 +58,16 @@ class Current:
     event_id: int
     plan: Plan
     state: CeremonyState
+    # The stored state this one was made from (the version before), when a change made it:
+    # a broadcast builds the patches from it when it has not that version's states at hand.
+    previous: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def previous_state(self) -> CeremonyState | None:
+        """Return the state this one was made from, if it is known and one version older."""
+        if self.previous is None:
+            return None
+        state = state_from_dict(self.previous)
+        return state if state.version == self.version - 1 else None
 
     @property
     def version(self) -> int:
@@ -177,13 +188,14 @@ class CeremonyService:
         """
         event_id = self.current().event_id
         for _ in range(MAX_ATTEMPTS):
-            plan, state = self.store.load_state(event_id)
+            plan, record = self.store.load_state_record(event_id)
+            state = state_from_dict(record)
             seen_version = state.version
             run_number = run_number_of(state)
             now = reading_after(self.clock, state.updated_at)
             ceremony = Ceremony(plan, state, self.move_guard)
             rule(ceremony, now)
-            current = Current(event_id, plan, state)
+            current = Current(event_id, plan, state, previous=record)
             if state.version == seen_version:
                 return self._remember(current)  # nothing changed: nothing to store or tell
             told = note() if callable(note) else note

@@ -178,9 +178,23 @@ class PointStatus(TypedDict):
     present: Count | None
     note: str | None
     trouble: PointTrouble | None
+    group: NotRequired[
+        Annotated[str, Rule(description="The point's group path, when the plan gives one.")]
+    ]
     link: NotRequired[
         Annotated[LinkHealth | None, Rule(description="The MC's and the points' state only.")]
     ]
+
+
+@with_config(CLOSED)
+class GroupCount(TypedDict):
+    """One group of points (a province, a commune) and how many of them are where."""
+
+    path: Annotated[str, Rule(description='Levels joined by " / ", outermost first.')]
+    points: Count
+    online: Count
+    confirmed: Count
+    trouble: Count
 
 
 @with_config(CLOSED)
@@ -226,7 +240,19 @@ class StateSnapshot(TypedDict):
     started_at: Moment | None
     finished_at: Moment | None
     timing: Timing
-    points: list[PointStatus]
+    groups: Annotated[
+        list[GroupCount],
+        Rule(description="Each group's counts, a sub-group after its parent; [] without groups."),
+    ]
+    points: NotRequired[
+        Annotated[
+            list[PointStatus],
+            Rule(
+                description="Every point; above 200 points only for the MC and the organizer "
+                "(a point's own state: its own point; a viewer's: none)."
+            ),
+        ]
+    ]
     roll_call: RollCall | None
     slogans: list[str]
     hold: Hold | None
@@ -322,6 +348,19 @@ class Health(TypedDict):
 
 
 @with_config(CLOSED)
+class PointList(TypedDict):
+    """Points of one group (or every point), as the caller may see them, at one version."""
+
+    version: Count
+    server_time: Moment
+    group: Annotated[str | None, Rule(description="The group asked for; null: every point.")]
+    points: list[PointStatus]
+
+
+# The shapes the HTTP API answers with; the document names each one by its class.
+RESPONSE_SHAPES: tuple[type, ...] = (State, History, RunList, Health, PointList)
+
+
 class PlanProblem(TypedDict):
     """One mistake in an edited plan: where it is and what is wrong, in the caller's language."""
 

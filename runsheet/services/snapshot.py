@@ -6,6 +6,13 @@ receive (HTTP, sockets and pages alike): the snapshot stamped with ``server_time
 place that stamp is made.
 Each item carries only its latest start and end, so the state keeps its size however often
 the MC goes back and forth; every span is in ``services.history``.
+
+A plan of more than ``FULL_POINTS_LIMIT`` points (a national conference) would make every
+screen's state carry thousands of points, so there each role gets what it needs: a viewer
+the programme, the live item, timing and the group counts (``groups``), without ``points``
+(the public page fetches a group's points with ``GET /api/v1/points?group=``); a point its
+own point whole and the counts; the MC and the organizer every point. Up to that many
+points every role sees every point, as SPEC section 4 says.
 """
 
 from __future__ import annotations
@@ -15,12 +22,22 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.ceremony import Ceremony, CeremonyState, PointStatus
+from ..domain.errors import NotFound
 from ..domain.plan import Plan
 from . import shapes
 from .tokens import Actor
 
 if TYPE_CHECKING:
     from .ceremony import Current
+
+
+# Above this many points, viewers' and points' states leave out the other points.
+FULL_POINTS_LIMIT = 200
+
+
+def trims_points(plan: Plan) -> bool:
+    """Say whether the plan has too many points for every screen to carry them all."""
+    return len(plan.points) > FULL_POINTS_LIMIT
 
 
 def _iso(value: datetime | None, plan: Plan) -> str | None:
@@ -83,10 +100,39 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> shapes.S
             "blackout": state.stage.blackout,
             "screen": state.stage.screen,
         },
-        "points": [_point(plan, state.points[p.id], p) for p in plan.points],
-        "roll_call": _roll_call(plan, state),
+        "groups": group_counts(plan, state),
+        **({} if trims_points(plan) else {"points": point_records(plan, state)}),
+        "roll_call": _roll_call(plan, state, () if trims_points(plan) else None),
         "slogans": list(plan.slogans),
     }
+
+
+def point_records(plan: Plan, state: CeremonyState) -> list[shapes.PointStatus]:
+    """Return every point's public record, in the plan's order."""
+    return [_point(plan, state.points[p.id], p) for p in plan.points]
+
+
+def group_counts(plan: Plan, state: CeremonyState) -> list[shapes.GroupCount]:
+    """Return each group's counts of points: in all, online, confirmed and in trouble."""
+    found = []
+    statuses = state.points
+    for path, point_ids in plan.groups.items():
+        online = confirmed = trouble = 0
+        for point_id in point_ids:
+            status = statuses[point_id]
+            online += status.online
+            confirmed += status.checkin is not None
+            trouble += status.trouble is not None
+        found.append(
+            {
+                "path": path,
+                "points": len(point_ids),
+                "online": online,
+                "confirmed": confirmed,
+                "trouble": trouble,
+            }
+        )
+    return found
 
 
 def snapshot_for(
@@ -108,12 +154,86 @@ def as_seen_by(
     """
     if not actor.runs_ceremony and actor.role != "point":
         return public
-    points = [{**seen, "link": _link(plan, state.points[seen["id"]])} for seen in public["points"]]
     if actor.runs_ceremony:
         messages = [_message(plan, m) for m in state.messages]
     else:
         messages = [_message(plan, m) for m in state.messages if m.to in (None, actor.point_id)]
-    return {**public, "points": points, "messages": messages}
+    if not trims_points(plan):
+        points = [
+            {**seen, "link": _link(plan, state.points[seen["id"]])} for seen in public["points"]
+        ]
+        return {**public, "points": points, "messages": messages}
+    if actor.runs_ceremony:
+        return {
+            **public,
+            "points": linked_records(plan, state),
+            "messages": messages,
+            "roll_call": _roll_call(plan, state, None),
+        }
+    return {
+        **public,
+        "points": [own_record(plan, state, actor.point_id)],
+        "messages": messages,
+        "roll_call": _roll_call(plan, state, (actor.point_id,)),
+    }
+
+
+def points_seen_by(
+    actor: Actor, plan: Plan, state: CeremonyState, group: str | None
+) -> list[shapes.PointStatus]:
+    """Return the points of ``group`` (every point for None) as ``actor`` may see them.
+
+    A group holds its sub-groups' points too. The MC and the organizer see each point's
+    link health; everyone else the public record. Raise ``NotFound`` for an unknown group.
+    """
+    if group is None:
+        chosen = plan.points
+    else:
+        ids = plan.groups.get(group)
+        if ids is None:
+            raise NotFound(f"group: no point is in the group {group[:80]!r}", field="group")
+        chosen = [plan.point(point_id) for point_id in ids]
+    statuses = state.points
+    if actor.runs_ceremony:
+        return [
+            {**_point(plan, statuses[p.id], p), "link": _link(plan, statuses[p.id])} for p in chosen
+        ]
+    return [_point(plan, statuses[p.id], p) for p in chosen]
+
+
+def own_parts(mc_body: dict[str, Any], point_index: int, point_id: str) -> dict[str, Any]:
+    """Return what a point's state holds of its own above ``FULL_POINTS_LIMIT`` points.
+
+    Its own record (with link health), the messages meant for it and its roll-call answer,
+    taken from the MC's state of the same version (built once for every point). A point's
+    state is the public one with these keys over it.
+    """
+    messages = [m for m in mc_body["messages"] if m["to"] in (None, point_id)]
+    roll_call = mc_body["roll_call"]
+    if roll_call is not None:
+        answers = roll_call["answers"]
+        mine = {point_id: answers[point_id]} if point_id in answers else {}
+        roll_call = {**roll_call, "answers": mine}
+    return {
+        "points": [mc_body["points"][point_index]],
+        "messages": messages,
+        "roll_call": roll_call,
+    }
+
+
+def linked_records(plan: Plan, state: CeremonyState) -> list[shapes.PointStatus]:
+    """Return every point's record with its link health (the MC's and the organizer's)."""
+    statuses = state.points
+    return [
+        {**_point(plan, statuses[p.id], p), "link": _link(plan, statuses[p.id])}
+        for p in plan.points
+    ]
+
+
+def own_record(plan: Plan, state: CeremonyState, point_id: str) -> shapes.PointStatus:
+    """Return one point's record with its link health, as its own page sees it."""
+    point, status = plan.point(point_id), state.points[point_id]
+    return {**_point(plan, status, point), "link": _link(plan, status)}
 
 
 def server_time(plan: Plan, now: datetime) -> str:
@@ -187,7 +307,7 @@ def _status(plan: Plan, state: CeremonyState, item_id: str, shown: bool) -> str:
 
 def _point(plan: Plan, status: PointStatus, point) -> shapes.PointStatus:  # noqa: ANN001
     checkin, trouble = status.checkin, status.trouble
-    return {
+    record: shapes.PointStatus = {
         "id": point.id,
         "name": point.name,
         "kind": point.kind,
@@ -203,6 +323,9 @@ def _point(plan: Plan, status: PointStatus, point) -> shapes.PointStatus:  # noq
             else None
         ),
     }
+    if point.group:
+        record["group"] = point.group
+    return record
 
 
 def _link(plan: Plan, status: PointStatus) -> shapes.LinkHealth | None:
@@ -220,15 +343,21 @@ def _link(plan: Plan, status: PointStatus) -> shapes.LinkHealth | None:
     }
 
 
-def _roll_call(plan: Plan, state: CeremonyState) -> shapes.RollCall | None:
+def _roll_call(
+    plan: Plan, state: CeremonyState, only: tuple[str, ...] | None
+) -> shapes.RollCall | None:
+    """Return the roll call with every point's answer, or (``only``) those points' answers."""
     roll_call = state.roll_call
     if roll_call is None:
         return None
+    answers = roll_call.answers
+    if only is not None:
+        answers = {k: v for k, v in answers.items() if k in only}
     return {
         "id": roll_call.id,
         "started_at": _iso(roll_call.started_at, plan),
         "closes_at": _iso(roll_call.closes_at, plan),
-        "answers": {k: _iso(v, plan) for k, v in roll_call.answers.items()},
+        "answers": {k: _iso(v, plan) for k, v in answers.items()},
     }
 
 

@@ -382,12 +382,17 @@ class Store:
 
     def load_state(self, event_id: int) -> tuple[Plan, CeremonyState]:
         """Return an event's plan and its latest committed state."""
+        plan, record = self.load_state_record(event_id)
+        return plan, state_from_dict(record)
+
+    def load_state_record(self, event_id: int) -> tuple[Plan, dict[str, Any]]:
+        """Return an event's plan and its latest committed state as stored (a JSON dict)."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(events.c.plan_revision, events.c.state).where(events.c.id == event_id)
             ).one()
             plan = self._plan(event_id, row.plan_revision, conn)
-        return plan, state_from_dict(row.state)
+        return plan, row.state
 
     def _plan(self, event_id: int, revision: int, conn: Connection) -> Plan:
         """Return an event's checked plan at ``revision``, read and checked only once."""

@@ -17,6 +17,7 @@ from . import (
     pages,
     plan_api,
     plan_files,
+    points,
     report,
 )
 from .bodies import read_chunked_bodies
@@ -31,6 +32,7 @@ def register_transports(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health)
+    app.register_blueprint(points.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(deadlines.bp)
     app.register_blueprint(plan_api.bp)

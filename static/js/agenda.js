@@ -12,7 +12,7 @@ export function nextItem(state) {
 
 /** Return a point's name by id ("" when the plan has no such point). */
 export function pointName(state, pointId) {
-  const point = state.points.find((p) => p.id === pointId);
+  const point = (state.points || []).find((p) => p.id === pointId);
   return point ? point.name : "";
 }
 
@@ -93,7 +93,7 @@ export function itemClock(state, nowMs) {
 
 /** Return the point an item is delivered from, or null. */
 export function pointOf(state, pointId) {
-  return state.points.find((p) => p.id === pointId) || null;
+  return (state.points || []).find((p) => p.id === pointId) || null;
 }
 
 /**

@@ -1,8 +1,11 @@
 // The page's live link to the server: Socket.IO connection, state updates and actions.
 //
-// The page starts from the state embedded in its HTML, then follows every `state` the
-// server pushes. Actions are emitted with an acknowledgement; the answer carries the new
-// state (or, for a stale action, the current one), which is shown at once.
+// The page starts from the state embedded in its HTML, then follows the server: it
+// connects with `patches: true`, gets the whole `state` once and then a `patch` per change
+// (RFC 6902, from the version it holds to the next). A patch that does not start from the
+// version the page holds means one went missing: the page asks for the whole state again
+// (`resync`). Actions are emitted with an acknowledgement; the change itself arrives as a
+// patch (a refused action's answer carries the current state, which is shown at once).
 //
 // A page shows one event, the one it was rendered for. When the organizer makes another
 // event active, the server sends `event_changed` {slug, title}: the page reloads whole (the
@@ -10,6 +13,7 @@
 // old event say their link belongs to it). A state of another event is never shown.
 
 import { ServerClock, localNow, sampleNavigation } from "./clock.js";
+import { applyPatch } from "./patch.js";
 
 const ACK_TIMEOUT_MS = 10000;
 // Pages reload within this spread after a switch, so thousands of them do not all ask the
@@ -49,11 +53,12 @@ export class Live {
 
   /** Open the Socket.IO connection. */
   connect() {
-    const auth =
+    const role =
       this.page === "mc" || this.page === "organizer"
         ? { page: this.page, ...(this.consoleName ? { console: this.consoleName } : {}) }
       : this.page === "point" ? { page: "point", point_id: this.pointId }
       : { page: "public" };
+    const auth = { ...role, patches: true };
     const socket = window.io({
       auth,
       transports: ["websocket", "polling"],
@@ -89,7 +94,49 @@ export class Live {
       this.clock.sample(state.server_time);
       this.deliver(state);
     });
+    socket.on("patch", (message) => this.follow(message));
     return this;
+  }
+
+  /** Apply a patch to the state shown, or ask for the whole state if one went missing. */
+  follow(message) {
+    const shown = this.state;
+    if (!shown || !message || !Array.isArray(message.ops)) return;
+    // A patch to a version the page holds, or one that came before a newer whole state.
+    if (message.version <= shown.version && !this.acceptAnyVersion) return;
+    if (message.from_version !== shown.version) {
+      this.resync();
+      return;
+    }
+    let patched;
+    try {
+      patched = applyPatch(shown, message.ops);
+    } catch (error) {
+      this.resync(); // the page's state is not the one the patch was made from
+      return;
+    }
+    if (patched.version !== message.version) {
+      this.resync();
+      return;
+    }
+    this.clock.sample(patched.server_time);
+    this.acceptAnyVersion = false;
+    this.deliver(patched);
+  }
+
+  /** Ask the server for the whole state (once at a time) and show it. */
+  resync() {
+    const socket = this.socket;
+    if (this.resyncing || !socket || !socket.connected) return;
+    this.resyncing = true;
+    const sentAt = localNow();
+    socket.timeout(ACK_TIMEOUT_MS).emit("resync", {}, (error, answer) => {
+      this.resyncing = false;
+      if (error || !answer || !answer.ok || !answer.state) return; // the next patch retries
+      this.clock.sample(answer.state.server_time, sentAt);
+      this.acceptAnyVersion = true;
+      this.deliver(answer.state);
+    });
   }
 
   setStatus(status) {
@@ -123,8 +170,9 @@ export class Live {
   }
 
   /**
-   * Emit an action and resolve with its answer: {ok: true, state} or
-   * {ok: false, error, kind}. Never rejects; "offline" and "timeout" are kinds too.
+   * Emit an action and resolve with its answer: {ok: true, version} (the change follows as
+   * a patch) or {ok: false, error, kind, state?}. Never rejects; "offline" and "timeout"
+   * are kinds too.
    */
   act(name, payload = {}) {
     return new Promise((resolve) => {

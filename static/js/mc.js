@@ -3,6 +3,7 @@
 
 import { itemClock, liveItem, nextItem, pointName, pointOf, projectedDiffers, projectedStart, remotePointOf, timingAt } from "./agenda.js";
 import { Attention } from "./attention.js";
+import { Board, linkHealth, tileState } from "./board.js";
 import { confirmAction, confirmOpen } from "./confirm.js";
 import { countdownAt } from "./countdown.js";
 import { byId, cloneTemplate, isolate, setData, setText, show, slot, syncChildren } from "./dom.js";
@@ -10,9 +11,8 @@ import { makeTranslator } from "./i18n.js";
 import { errorText, readPageData } from "./live.js";
 import { startActingPage } from "./page.js";
 
-// A point's link is shown as poor above this round trip, or when its last measure is old.
-const LINK_SLOW_MS = 300;
-const LINK_STALE_MS = 30_000;
+// The most names a list of points shows (a roll call's missing, a message's unread ones).
+const MAX_CHIPS = 100;
 // After a move refused as coming right after another, pressing again within this time
 // confirms it.
 const CONFIRM_WINDOW_MS = 15_000;
@@ -23,6 +23,7 @@ let ctx = null;
 let armed = null; // {name, until}: the move the next press confirms (after a just_moved refusal)
 let attention = null;
 let troublesSeen = null; // the troubles already signalled: "point id|since"
+let board = null;
 
 const el = {
   phase: byId("phase"),
@@ -58,6 +59,9 @@ const el = {
   runsheet: byId("runsheet"),
   board: byId("board"),
   boardSummary: byId("board-summary"),
+  boardFilter: byId("board-filter"),
+  boardSearch: byId("board-search"),
+  boardFound: byId("board-found"),
   offline: byId("offline-banner"),
   refused: byId("refused-banner"),
   rollcallForm: byId("rollcall-form"),
@@ -104,9 +108,12 @@ function consoleName(t) {
   return name;
 }
 
-/** Put names in a list as chips (a compact list that wraps). */
+/** Put names in a list as chips (a compact list that wraps), at most MAX_CHIPS of them. */
 function renderChips(list, names) {
-  syncChildren(list, names.map((name, index) => ({ name, index })), (entry) => `${entry.index}:${entry.name}`,
+  const shown = names.length > MAX_CHIPS
+    ? [...names.slice(0, MAX_CHIPS), ctx.t("board.more_names", { n: names.length - MAX_CHIPS })]
+    : names;
+  syncChildren(list, shown.map((name, index) => ({ name, index })), (entry) => `${entry.index}:${entry.name}`,
     () => {
       const chip = document.createElement("li");
       chip.className = "chip user-text";
@@ -387,80 +394,89 @@ function onKey(event) {
 
 // -- check-in board --------------------------------------------------------------------------
 
-function tileState(point) {
-  if (point.trouble) return "trouble";
-  if (!point.checked_in_at) return "unconfirmed";
-  return point.online ? "online" : "offline";
+function drawTile(tile, point, now) {
+  const { t, fmt } = ctx;
+  const rollCall = ctx.live.state.roll_call;
+  const kind = tileState(point);
+  setData(tile, "state", kind);
+  setData(tile, "online", point.online ? "yes" : "no");
+  setText(slot(tile, "name"), point.name);
+  setText(slot(tile, "status"), t(`board.state_${kind}`));
+  const trouble = point.trouble;
+  setText(slot(tile, "trouble"), trouble
+    ? `${troubleText(trouble)} · ${t("board.since", { time: fmt.time(trouble.since) })}` : "");
+  show(slot(tile, "trouble"), Boolean(trouble));
+  const clear = slot(tile, "clear");
+  show(clear, Boolean(trouble));
+  clear.disabled = !online();
+  clear.setAttribute("aria-label", t("board.clear_trouble_of", { point: point.name }));
+  const detail = point.checked_in_at
+    ? [
+      t("board.checked_in", { time: fmt.time(point.checked_in_at), by: isolate(point.checked_in_by) }),
+      point.present != null ? t("board.present", { n: point.present }) : "",
+      isolate(point.note),
+    ].filter(Boolean).join(" · ")
+    : "";
+  setText(slot(tile, "detail"), detail);
+  slot(tile, "detail").title = detail;
+  show(slot(tile, "detail"), Boolean(detail));
+  setText(slot(tile, "presence"), point.online ? t("board.online")
+    : point.last_seen_at ? t("board.last_seen", { time: fmt.time(point.last_seen_at) })
+      : t("board.never_seen"));
+  const health = linkHealth(point, now);
+  setData(tile, "link", health);
+  const link = slot(tile, "link");
+  setText(link, health === "none" ? ""
+    : health === "stale" ? t("board.link_stale", { time: fmt.time(point.link.measured_at) })
+      : t(health === "slow" ? "board.link_slow" : "board.link_good", { ms: point.link.rtt_ms }));
+  show(link, health !== "none");
+  if (point.link) {
+    link.title = t("board.link_detail", { jitter: point.link.jitter_ms, offset: point.link.clock_offset_ms });
+  }
+  const answered = rollCall && rollCall.answers[point.id];
+  setText(slot(tile, "rollcall"), answered ? t("rollcall.answered_at", { time: fmt.time(answered) }) : "");
+  show(slot(tile, "rollcall"), Boolean(answered));
 }
 
-function linkHealth(point, now) {
-  const link = point.link;
-  if (!link) return "none";
-  if (now - Date.parse(link.measured_at) > LINK_STALE_MS) return "stale";
-  return link.rtt_ms > LINK_SLOW_MS ? "slow" : "good";
+function createTile() {
+  const tile = cloneTemplate("tpl-tile");
+  slot(tile, "clear").addEventListener("click", () => clearTrouble(tile.dataset.key));
+  return tile;
 }
 
 function renderBoard(state) {
-  const { t, fmt } = ctx;
-  const rollCall = state.roll_call;
+  const { t } = ctx;
   const now = ctx.live.clock.now();
-  syncChildren(
-    el.board,
-    state.points,
-    (point) => point.id,
-    () => {
-      const tile = cloneTemplate("tpl-tile");
-      slot(tile, "clear").addEventListener("click", () => clearTrouble(tile.dataset.key));
-      return tile;
-    },
-    (tile, point) => {
-      const kind = tileState(point);
-      setData(tile, "state", kind);
-      setData(tile, "online", point.online ? "yes" : "no");
-      setText(slot(tile, "name"), point.name);
-      setText(slot(tile, "status"), t(`board.state_${kind}`));
-      const trouble = point.trouble;
-      setText(slot(tile, "trouble"), trouble
-        ? `${troubleText(trouble)} · ${t("board.since", { time: fmt.time(trouble.since) })}` : "");
-      show(slot(tile, "trouble"), Boolean(trouble));
-      const clear = slot(tile, "clear");
-      show(clear, Boolean(trouble));
-      clear.disabled = !online();
-      clear.setAttribute("aria-label", t("board.clear_trouble_of", { point: point.name }));
-      const detail = point.checked_in_at
-        ? [
-          t("board.checked_in", { time: fmt.time(point.checked_in_at), by: isolate(point.checked_in_by) }),
-          point.present != null ? t("board.present", { n: point.present }) : "",
-          isolate(point.note),
-        ].filter(Boolean).join(" · ")
-        : "";
-      setText(slot(tile, "detail"), detail);
-      slot(tile, "detail").title = detail;
-      show(slot(tile, "detail"), Boolean(detail));
-      setText(slot(tile, "presence"), point.online ? t("board.online")
-        : point.last_seen_at ? t("board.last_seen", { time: fmt.time(point.last_seen_at) })
-          : t("board.never_seen"));
-      const health = linkHealth(point, now);
-      setData(tile, "link", health);
-      const link = slot(tile, "link");
-      setText(link, health === "none" ? ""
-        : health === "stale" ? t("board.link_stale", { time: fmt.time(point.link.measured_at) })
-          : t(health === "slow" ? "board.link_slow" : "board.link_good", { ms: point.link.rtt_ms }));
-      show(link, health !== "none");
-      if (point.link) {
-        link.title = t("board.link_detail", { jitter: point.link.jitter_ms, offset: point.link.clock_offset_ms });
-      }
-      const answered = rollCall && rollCall.answers[point.id];
-      setText(slot(tile, "rollcall"), answered ? t("rollcall.answered_at", { time: fmt.time(answered) }) : "");
-      show(slot(tile, "rollcall"), Boolean(answered));
-    },
-  );
-  const confirmed = state.points.filter((p) => p.checked_in_at).length;
-  const troubles = state.points.filter((p) => p.trouble).length;
-  const onlineCount = state.points.filter((p) => p.online).length;
-  const poor = state.points.filter((p) => ["slow", "stale"].includes(linkHealth(p, now))).length;
+  if (!board) {
+    board = new Board({ container: el.board, createTile, drawTile, t });
+    board.onChange = () => renderBoard(ctx.live.state);
+    board.extraOf = (point) => {
+      const rollCall = ctx.live.state.roll_call;
+      return `${online()}|${(rollCall && rollCall.answers[point.id]) || ""}`;
+    };
+  }
+  board.t = t;
+  board.setFilter(el.boardFilter.value, el.boardSearch.value);
+  const searching = board.filter !== "all" || board.query !== "";
+  const matched = board.render(state, now);
+  setText(el.boardFound, searching
+    ? t(matched > board.matchedShown() ? "board.found_some" : "board.found", { n: matched, shown: board.matchedShown() })
+    : "");
+  show(el.boardFound, searching);
+  const points = state.points || [];
+  let confirmed = 0;
+  let troubles = 0;
+  let onlineCount = 0;
+  let poor = 0;
+  for (const p of points) {
+    if (p.checked_in_at) confirmed += 1;
+    if (p.trouble) troubles += 1;
+    if (p.online) onlineCount += 1;
+    const health = linkHealth(p, now);
+    if (health === "slow" || health === "stale") poor += 1;
+  }
   setText(el.boardSummary, [
-    t("board.summary_confirmed", { n: confirmed, total: state.points.length }),
+    t("board.summary_confirmed", { n: confirmed, total: points.length }),
     t("board.summary_online", { n: onlineCount }),
     troubles ? t("board.summary_trouble", { n: troubles }) : "",
     poor ? t("board.summary_poor_link", { n: poor }) : "",
@@ -707,4 +723,6 @@ el.stageBlink.addEventListener("change", () => setStage({ blink: el.stageBlink.c
 el.stageBlackout.addEventListener("change", () => setStage({ blackout: el.stageBlackout.checked }));
 el.stageScreen.addEventListener("change", () => setStage({ screen: el.stageScreen.value }));
 el.stageClear.addEventListener("click", () => setStage({ message: null, blink: false }));
+el.boardFilter.addEventListener("change", () => renderBoard(ctx.live.state));
+el.boardSearch.addEventListener("input", () => renderBoard(ctx.live.state));
 document.addEventListener("keydown", onKey);

@@ -27,6 +27,16 @@ Server to client:
                  the rooms of their own event only: a client still on the old event gets
                  none of the new one's.
 
+    ``patch``    for a client that connected with ``auth: {..., "patches": true}``, instead
+                 of every ``state`` after the first: ``{"from_version": a, "version": b,
+                 "ops": [...]}``, an RFC 6902 JSON Patch turning that role's state at
+                 version ``a`` into the one at ``b``. A client that holds ``b`` or a later
+                 version ignores it; one that holds another version than ``a`` missed one
+                 and sends ``resync``, answered with ``{"ok": true, "state": ...}``. A state
+                 may still come whole (when the plan changed its points, or no patch could
+                 be made); the client takes it as before. Its actions' acks carry
+                 ``{"ok": true, "version": n}`` instead of the state (the patch follows).
+
 Client to server (payloads as the HTTP API's, one JSON object or nothing), answered with
 an ack ``{"ok": true, "state": ...}`` or ``{"ok": false, "error", "kind", "field"?,
 "state"?}`` (``state`` when ``kind`` is ``stale`` or ``just_moved``):
@@ -41,7 +51,8 @@ an ack ``{"ok": true, "state": ...}`` or ``{"ok": false, "error", "kind", "field
     ``checkin`` ``{by, present?, note?, point_id?, expected_version?}`` (MC, or a point for itself);
     ``trouble`` ``{kind, text?}`` or ``{clear: true}``; ``clear_trouble`` ``{}``;
     ``message`` ``{text, to?}`` (MC); ``ack_message`` ``{message_id}`` (point);
-    ``roll_call`` ``{seconds}`` (MC starts one) or ``{}`` (a point answers).
+    ``roll_call`` ``{seconds}`` (MC starts one) or ``{}`` (a point answers);
+    ``resync`` ``{}``: the whole state for the client's role, in the ack.
     Any other event name is answered with a ``not_found`` error. The caller's token is
     checked again on every event. A client that sends too fast gets ``rate_limited``
     errors, then is disconnected (a token's connections share one allowance, so
@@ -53,7 +64,8 @@ Every change is broadcast once per distinct variant of the state (``broadcast.py
 The package, one job per module: ``handlers`` (parse, call the service, ack), ``live``
 (one app's clients, broadcaster and heartbeat together), ``clients`` (the registry,
 credentials and sending allowances), ``broadcast``, ``heartbeat`` (presence, revoked
-tokens, catch-up), ``rooms``, ``settings``, ``patches`` (python-socketio's dispatch),
+tokens, catch-up), ``rooms``, ``editions`` (one version's states and the JSON patches
+from the version before), ``settings``, ``patches`` (python-socketio's dispatch),
 ``fanout`` (direct frames under eventlet), ``queue`` (Redis), ``wire`` (JSON and
 compression) and ``internals`` (the start-up checks of the libraries' private parts).
 """

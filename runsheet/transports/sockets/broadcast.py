@@ -2,7 +2,15 @@
 
 Every change is broadcast once per distinct variant of the state (one for all public
 viewers, one shared by the MC and the points while their messages are the same), from the
-``Current`` the service committed: no database read per client.
+``Current`` the service committed: no database read per client. Clients that asked for
+patches (``auth.patches: true``, in the rooms ``editions.patch_room`` names) get instead
+the RFC 6902 patch from the version before, built once per distinct variant
+(``editions.patches``), as ``patch`` ``{"from_version", "version", "ops"}``.
+
+The patch needs the version before's states. The broadcaster keeps the last edition it
+sent; when the change was made from another version (another process made the ones in
+between), it builds that version's edition from the stored state the change started from
+(``Current.previous``). Without either, patch clients get the state whole.
 
 When the state to send belongs to another event than the one this broadcaster last spoke
 of (another event was made active, here or in another process), every client first hears
@@ -19,9 +27,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ...services.ceremony import CeremonyService, Current
-from ...services.snapshot import as_seen_by, public_state_body, state_body
+from ...services.snapshot import state_body
 from ...services.tokens import Actor
-from .rooms import audiences, room_of
+from .editions import PATCH_SUFFIX, SHARED_POINTS_ROOM, Edition, patch_room, patches
+from .rooms import room_of
+
+STATE_EVENT = "state"
+PATCH_EVENT = "patch"
 
 # Sent to every client when the active event changes: {"slug", "title"} of the new one.
 EVENT_CHANGED = "event_changed"
@@ -39,6 +51,7 @@ class Broadcaster:
         self.send_lock = threading.RLock()
         self._sent: tuple[int, int] | None = None  # (event id, version) last broadcast
         self._caught_up: tuple[int, int] | None = None  # (event id, version) last caught up
+        self._edition: Edition | None = None  # the last version's states sent
         self._announced: int | None = None  # the event whose states this process sends
         # Called (under the send lock) when the event changes, before its first state goes out.
         self.on_switch: Callable[[Current], None] = lambda current: None
@@ -47,8 +60,12 @@ class Broadcaster:
         """Return the state JSON for ``actor``, as the HTTP API returns it."""
         return state_body(actor, current, self.ceremony.clock())
 
-    def greet(self, sid: str, actor: Actor) -> None:
-        """Send a new client its session and its first state, then let it join its room."""
+    def greet(self, sid: str, actor: Actor, wants_patches: bool = False) -> None:
+        """Send a new client its session and its first state, then let it join its room.
+
+        A client that asked for patches joins its role's patch room (and a point's page
+        the room of the patches points share) instead of its role's room.
+        """
         with self.send_lock:
             current = self.ceremony.current()
             if not self.queued:
@@ -56,8 +73,14 @@ class Broadcaster:
                 # its way from another thread) can reach this client after its first one.
                 self._broadcast(current)
             self.server.emit("session", {"role": actor.role, "point_id": actor.point_id}, to=sid)
-            self.server.emit("state", self.body(actor, current), to=sid)
-            self.server.enter_room(sid, room_of(actor))
+            self.server.emit(STATE_EVENT, self.body(actor, current), to=sid)
+            room = room_of(actor)
+            if not wants_patches:
+                self.server.enter_room(sid, room)
+                return
+            self.server.enter_room(sid, patch_room(room))
+            if actor.role == "point":
+                self.server.enter_room(sid, SHARED_POINTS_ROOM)
 
     def broadcast(self, current: Current) -> None:
         """Send a committed state to every client, each role its own variant."""
@@ -86,9 +109,54 @@ class Broadcaster:
             return  # this version, or a later one, has gone out already
         self.announce(current)
         self._sent = (current.event_id, current.version)
+        edition = Edition.build(current, self.ceremony.clock())
+        before = self._edition
+        if not edition.follows(before):
+            previous = current.previous_state()
+            if previous is not None:
+                before = Edition.build(current, self.ceremony.clock(), previous)
+        self._send(edition, before)
+
+    def _send(self, edition: Edition, before: Edition | None, **options: Any) -> None:
+        """Send ``edition`` to every room: states to state rooms, patches to patch rooms.
+
+        Above the points limit every point's state is its own, so points' states go only to
+        this process's rooms that have clients, past the queue: the other processes' point
+        pages that take whole states get theirs at their next heartbeat (``catch_up``).
+        """
+        found = patches(before, edition) if _same_event(before, edition) else None
+        if edition.trimmed:
+            local = self._local_rooms()
+            own_options = {**options, "ignore_queue": True} if self.queued else options
+            shared = edition.states(set())  # the public and the MC's states
+            self._send_states(shared, found is None, options)
+            if found is not None and local is not None:  # patch rooms get patches
+                local = {room for room in local if not room.endswith(PATCH_SUFFIX)}
+            points = edition.states(local)[len(shared) :]
+            self._send_states(points, found is None, own_options)
+        else:
+            self._send_states(edition.states(None), found is None, options)
+        if found is not None:
+            for ops, rooms in found:
+                message = {"from_version": before.version, "version": edition.version, "ops": ops}
+                self.server.emit(PATCH_EVENT, message, to=rooms, **options)
+        self._edition = edition
+
+    def _send_states(
+        self, states: list[tuple[dict[str, Any], list[str]]], to_patch_rooms: bool, options: Any
+    ) -> None:
         # The Socket.IO server encodes an emit once for all its rooms' clients.
-        for body, rooms in self.variants(current):
-            self.server.emit("state", body, to=rooms)
+        for body, rooms in states:
+            if to_patch_rooms:  # no patch to make: patch clients get the state whole too
+                rooms = rooms + [patch_room(room) for room in rooms]
+            self.server.emit(STATE_EVENT, body, to=rooms, **options)
+
+    def _local_rooms(self) -> set[str] | None:
+        """Return the rooms this process's clients are in (None if the server cannot tell)."""
+        rooms = getattr(getattr(self.server, "manager", None), "rooms", None)
+        if not isinstance(rooms, dict):
+            return None
+        return {room for room in rooms.get("/", {}) if isinstance(room, str)}
 
     def catch_up(self) -> bool:
         """Send this process's clients the database's state if the queue may have missed it.
@@ -97,7 +165,9 @@ class Broadcaster:
         directly and the others' through the queue, which loses what it carries while Redis
         restarts. So the database's current state, when this process neither broadcast it
         nor caught up with it already, goes to this process's own rooms only (every process
-        catches up its own clients). Say whether it was sent.
+        catches up its own clients); patch clients get the patch from the last version this
+        process sent (a client that holds another one asks for the state again). Say
+        whether it was sent.
         """
         with self.send_lock:
             current = self.ceremony.current()  # under the lock: nothing newer went out since
@@ -105,27 +175,19 @@ class Broadcaster:
                 return False
             self._caught_up = (current.event_id, current.version)
             self.announce(current, through_queue=False)
-            for body, rooms in self.variants(current):
-                self.server.emit("state", body, to=rooms, ignore_queue=True)
+            edition = Edition.build(current, self.ceremony.clock())
+            self._send(edition, self._edition, ignore_queue=True)
         return True
 
     def variants(self, current: Current) -> list[tuple[dict[str, Any], list[str]]]:
-        """Return each distinct state JSON a change sends, with the rooms it goes to.
+        """Return each distinct state JSON a change sends, with the rooms it goes to."""
+        return Edition.build(current, self.ceremony.clock()).states(None)
 
-        The public body is built once and every role's variant derived from it; rooms whose
-        variants are equal (the MC and every point while no message is addressed to one of
-        them) share one emit, so a change is encoded two or three times, not 15.
-        """
-        public = public_state_body(current, self.ceremony.clock())
-        found: list[tuple[dict[str, Any], list[str]]] = []
-        for actor in audiences(current):
-            body = as_seen_by(actor, public, current.plan, current.state)
-            same = next((rooms for seen, rooms in found if seen == body), None)
-            if same is not None:
-                same.append(room_of(actor))
-            else:
-                found.append((body, [room_of(actor)]))
-        return found
+
+def _same_event(before: Edition | None, after: Edition) -> bool:
+    return (
+        before is not None and before.event_id == after.event_id and before.version < after.version
+    )
 
 
 def _reached(sent: tuple[int, int] | None, current: Current) -> bool:

@@ -23,6 +23,7 @@ class Client:
     throttle: EventThrottle
     lock: threading.Lock = field(default_factory=threading.Lock)
     event_id: int | None = None  # the event it was admitted to
+    patches: bool = False  # it asked for patches (auth.patches: true) instead of states
 
 
 class TooFast(RateLimited):
@@ -60,11 +61,18 @@ class Clients:
         console = console_label(auth.get("console")) if isinstance(auth, dict) else None
         return actor.at_console(console), token
 
-    def add(self, sid: str, actor: Actor, token: str | None, event_id: int | None = None) -> None:
+    def add(
+        self,
+        sid: str,
+        actor: Actor,
+        token: str | None,
+        event_id: int | None = None,
+        patches: bool = False,
+    ) -> None:
         """Register a connected client (of ``event_id``) with its sending allowance."""
         throttle, lock = self._throttle_for(actor)
         with self._lock:
-            self._clients[sid] = Client(actor, token, throttle, lock, event_id)
+            self._clients[sid] = Client(actor, token, throttle, lock, event_id, patches)
 
     def of_other_events(self, event_id: int) -> list[str]:
         """Return the sids of clients admitted to another event than ``event_id``."""
@@ -149,6 +157,15 @@ class Clients:
             if not verdicts[client.token]:
                 found.append(sid)
         return found
+
+
+def wants_patches(auth: Any) -> bool:
+    """Say whether a connecting client asked for patches (``auth: {"patches": true}``)."""
+    if not isinstance(auth, dict) or "patches" not in auth:
+        return False
+    if not isinstance(auth["patches"], bool):
+        raise InvalidInput("patches: must be true or false", field="patches")
+    return auth["patches"]
 
 
 def credentials(auth: Any) -> tuple[str | None, Actor | None]:

@@ -33,10 +33,12 @@ logger = logging.getLogger(__name__)
 
 EXTENSION = "runsheet.sockets"
 
-# The events a client may send: every action of the service, under the same name, and the
-# clock, which a page asks to measure its round trip and its clock's offset.
+# The events a client may send: every action of the service, under the same name, the
+# clock, which a page asks to measure its round trip and its clock's offset, and resync,
+# with which a client that takes patches and missed one asks for the whole state.
 CLOCK_EVENT = "clock"
-EVENTS = frozenset(ACTIONS) | {CLOCK_EVENT}
+RESYNC_EVENT = "resync"
+EVENTS = frozenset(ACTIONS) | {CLOCK_EVENT, RESYNC_EVENT}
 
 
 def event_payload(args: tuple[Any, ...], limit: int) -> dict[str, Any]:
@@ -78,8 +80,13 @@ def handle_event(live: LiveSockets, sid: str, name: Any, args: tuple[Any, ...]) 
         payload = event_payload(args, live.settings["SOCKET_MAX_PAYLOAD_BYTES"])
         if name == CLOCK_EVENT:
             return {"ok": True, "server_time": ceremony.clock().isoformat()}
-        actor = live.clients.confirm(ceremony.current().event_id, client).via("socket")
+        current = ceremony.current()
+        actor = live.clients.confirm(current.event_id, client).via("socket")
+        if name == RESYNC_EVENT:
+            return {"ok": True, "state": live.broadcaster.body(actor, current)}
         current = ceremony.perform(actor, name, payload)
+        if client.patches:  # the change reaches it as a patch; the ack says which version
+            return {"ok": True, "version": current.version}
         return {"ok": True, "state": live.broadcaster.body(actor, current)}
     except (StaleVersion, JustMoved) as refused:  # acked with the state as it is now
         ack = ack_error(refused)

@@ -17,7 +17,7 @@ from flask import Flask
 from ...services import Services
 from ...services.presence import PresenceKeeper, heartbeat_interval
 from .broadcast import Broadcaster
-from .clients import Clients
+from .clients import Clients, wants_patches
 from .heartbeat import Heartbeat
 from .settings import DEFAULTS
 
@@ -57,9 +57,10 @@ class LiveSockets:
         """Admit a client: find its role, send its session and state, record its presence."""
         current = self.services.ceremony.current()
         actor, token = self.clients.identify(current.event_id, auth)
+        patches = wants_patches(auth)
         self.heartbeat.start()
-        self.broadcaster.greet(sid, actor)
-        self.clients.add(sid, actor, token, current.event_id)
+        self.broadcaster.greet(sid, actor, patches)
+        self.clients.add(sid, actor, token, current.event_id, patches)
         if actor.role == "point":
             try:
                 self.presence.page_connected(sid, current.event_id, actor.point_id)
