@@ -55,6 +55,13 @@ def _services(app):  # noqa: ANN001, ANN202
     return app.extensions["runsheet"]
 
 
+def _operator():  # noqa: ANN202
+    """Return who acts from the command line: the organizer (who runs the installation)."""
+    from .services.tokens import Actor
+
+    return Actor("organizer").via("cli")
+
+
 def _fail(message: str) -> None:
     raise click.ClickException(message)
 
@@ -125,7 +132,9 @@ def _install(svc, plan_path: str, activate: bool):  # noqa: ANN001, ANN202
 
     try:
         plan = _read_plan(plan_path)
-        installed = install_plan(svc.store, plan, svc.secret_key, utc_now(), activate=activate)
+        installed = install_plan(
+            svc.store, plan, svc.secret_key, utc_now(), activate=activate, actor=_operator()
+        )
     except PlanError as error:
         _fail(f"the plan file has problems:\n{error}")
     if activate:
@@ -224,7 +233,7 @@ def activate(slug: str) -> None:
     from .services.events import activate_event
 
     svc = _services(_app())
-    _event_command(lambda: activate_event(svc.store, svc.ceremony, slug))
+    _event_command(lambda: activate_event(svc.store, svc.ceremony, slug, _operator()))
     click.echo(f"Active event: {slug}")
 
 
@@ -235,7 +244,7 @@ def archive(slug: str) -> None:
     from .services.events import archive_event
 
     svc = _services(_app())
-    _event_command(lambda: archive_event(svc.store, slug))
+    _event_command(lambda: archive_event(svc.store, slug, _operator()))
     click.echo(f"Archived event: {slug}")
 
 
@@ -246,7 +255,7 @@ def restore(slug: str) -> None:
     from .services.events import restore_event
 
     svc = _services(_app())
-    _event_command(lambda: restore_event(svc.store, slug))
+    _event_command(lambda: restore_event(svc.store, slug, _operator()))
     click.echo(f"Restored event: {slug}")
 
 
@@ -346,16 +355,37 @@ def _write_qr_files(rows: list[LinkRow], out_dir: Path) -> list[Path]:
 
 @cli.command("rotate-tokens")
 @click.option("--slug", help="Rotate this event's tokens instead of the active one's.")
-def rotate_tokens_command(slug: str | None) -> None:
-    """Replace every token, so that earlier links stop working."""
+@click.option(
+    "--role",
+    type=click.Choice(["organizer", "mc", "point"]),
+    help="Only this role's link (every other keeps working).",
+)
+@click.option("--point", "point_id", help="With --role point: only this point's link.")
+def rotate_tokens_command(slug: str | None, role: str | None, point_id: str | None) -> None:
+    """Replace every token (or one role's), so that their earlier links stop working."""
+    from .domain.errors import RunsheetError
     from .services.ceremony import utc_now
     from .services.plans import rotate_tokens
 
+    if point_id is not None and role is None:
+        role = "point"
     svc = _services(_app())
     stored = _event(svc, slug)
-    rotate_tokens(svc.store, stored.slug, svc.secret_key, utc_now())
+    try:
+        rotate_tokens(
+            svc.store, stored.slug, svc.secret_key, utc_now(), role, point_id, _operator()
+        )
+    except RunsheetError as error:
+        _fail(error.message)
+    if role is None:
+        which = "every link"
+    elif point_id is not None:
+        which = f"point {point_id}'s link"
+    else:
+        which = {"point": "every point's link"}.get(role, f"the {role}'s link")
     click.echo(
-        f"New tokens made; earlier links no longer work. Print the new ones: {command_name()} links"
+        f"New tokens made: {which} changed, and the earlier one no longer works. "
+        f"Print the new ones: {command_name()} links"
     )
 
 

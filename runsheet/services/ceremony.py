@@ -5,10 +5,14 @@ from: check the payload and the actor's role, load the latest committed state, a
 rule, compare-and-set it into the database, and only then tell subscribers (the Socket.IO
 module) about the new state. If another thread or process committed first, it reloads and
 tries again, so the rule (and its ``expected_version`` check) always sees the latest state.
+
+The audit log's entry for a change is written in the transaction that stores it; a refused
+action is logged on its own, through the ``RefusalGate`` (see ``services.audit``).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,15 +20,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain.ceremony import Ceremony, CeremonyState
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict, NotFound, RunsheetError
 from ..domain.plan import Plan
 from ..storage.store import Store
 from .actions import ACTIONS
+from .audit import (
+    UNLOGGED_WHEN_DONE,
+    AuditNote,
+    RefusalGate,
+    run_number_of,
+    summarize,
+)
 from .clock import reading_after
 from .payloads import parse_payload
-from .tokens import Actor
+from .tokens import SYSTEM, Actor
 
 MAX_ATTEMPTS = 50
+ACTION_NAME_LOGGED = 40  # characters of an unknown action's name kept in the log
+
+logger = logging.getLogger(__name__)
+
+# What the audit log's entry of a change says, or a function that tells it once the rule
+# has run (None: log nothing), for ``CeremonyService.change``.
+Note = AuditNote | Callable[[], AuditNote | None] | None
 
 
 def utc_now() -> datetime:
@@ -58,11 +76,13 @@ class CeremonyService:
         clock: Callable[[], datetime] = utc_now,
         presence_grace: timedelta = timedelta(seconds=10),
         move_guard: timedelta = timedelta(0),
+        refusal_gate: RefusalGate | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.presence_grace = presence_grace
         self.move_guard = move_guard  # a move this soon after another needs confirming
+        self.refusal_gate = refusal_gate or RefusalGate()
         self._subscribers: list[Subscriber] = []
         self._latest: Current | None = None
         self._lock = threading.Lock()
@@ -99,28 +119,80 @@ class CeremonyService:
     # -- changing ------------------------------------------------------------------------
 
     def perform(self, actor: Actor, name: str, payload: Any = None) -> Current:
-        """Check and apply the action ``name`` for ``actor``; return the resulting state."""
-        action = ACTIONS.get(name)
-        if action is None:
-            raise NotFound(f"there is no action named {name!r}", field="action")
-        action.admit(actor)  # a wrong role hears 401/403 before any word on its payload
-        args = parse_payload(payload, action.fields)
-        action.authorize(actor, args)
-        return self.change(lambda ceremony, now: action.apply(ceremony, actor, args, now))
+        """Check and apply the action ``name`` for ``actor``; return the resulting state.
 
-    def change(self, rule: Callable[[Ceremony, datetime], object]) -> Current:
-        """Apply ``rule`` to the latest state, store it, publish it; retry on a race."""
+        The change and its audit entry are stored together; a refusal is logged (see
+        ``log_refusal``) and raised.
+        """
+        args: Any = payload
+        try:
+            action = ACTIONS.get(name)
+            if action is None:
+                raise NotFound(f"there is no action named {name!r}", field="action")
+            action.admit(actor)  # a wrong role hears 401/403 before any word on its payload
+            args = parse_payload(payload, action.fields)
+            action.authorize(actor, args)
+            logged = name not in UNLOGGED_WHEN_DONE
+            note = AuditNote.of(actor, name, summarize(args)) if logged else None
+            return self.change(lambda ceremony, now: action.apply(ceremony, actor, args, now), note)
+        except RunsheetError as error:
+            self.log_refusal(actor, name, args, error)
+            raise
+
+    def log_refusal(self, actor: Actor, name: str, payload: Any, error: RunsheetError) -> None:
+        """Log a refused action of a token holder, unless the gate says it is a repeat.
+
+        Never raises: a log that cannot be written must not hide why the action was refused.
+        """
+        if actor.role == "public":
+            return  # no token, no one to hold to account: a flood of these writes nothing
+        name = str(name)[:ACTION_NAME_LOGGED]
+        try:
+            current = self.current()
+            kind = (current.event_id, actor.role, actor.point_id, name, error.kind)
+            unlogged = self.refusal_gate.admit(kind)
+            if unlogged is None:
+                return
+            summary = summarize(payload)
+            if unlogged:
+                summary["repeated"] = unlogged
+            entry = AuditNote.of(actor, name, summary).entry(
+                current.event_id,
+                run_number_of(current.state),
+                self.clock(),
+                current.version,
+                current.version,
+                error=error,
+                error_kind=error.kind,
+            )
+            self.store.record_audit_entry(entry)
+        except Exception:  # noqa: BLE001 - the refusal itself is what the caller must hear
+            logger.exception("could not log the refusal of %s by %s", name, actor.label)
+
+    def change(self, rule: Callable[[Ceremony, datetime], object], note: Note = None) -> Current:
+        """Apply ``rule`` to the latest state, store it, publish it; retry on a race.
+
+        ``note`` says what the audit log's entry of the change holds (logged only when the
+        state changed, in the same transaction).
+        """
         event_id = self.current().event_id
         for _ in range(MAX_ATTEMPTS):
             plan, state = self.store.load_state(event_id)
             seen_version = state.version
+            run_number = run_number_of(state)
             now = reading_after(self.clock, state.updated_at)
             ceremony = Ceremony(plan, state, self.move_guard)
             rule(ceremony, now)
             current = Current(event_id, plan, state)
             if state.version == seen_version:
                 return self._remember(current)  # nothing changed: nothing to store or tell
-            if self.store.save_state(event_id, state, seen_version, now, ceremony.archived):
+            told = note() if callable(note) else note
+            entry = None
+            if told is not None:
+                entry = told.entry(event_id, run_number, now, seen_version, state.version)
+            if self.store.save_state(
+                event_id, state, seen_version, now, ceremony.archived, audit_entry=entry
+            ):
                 self._remember(current)
                 self.publish(current)
                 return current
@@ -148,4 +220,14 @@ class CeremonyService:
         event_id = self.current().event_id
         seen_since = self.clock() - self.presence_grace
         connected = self.store.connected_points(event_id, seen_since)
-        return self.change(lambda ceremony, now: ceremony.set_presence(connected, now))
+        flipped: list[str] = []
+
+        def rule(ceremony: Ceremony, now: datetime) -> None:
+            flipped[:] = ceremony.set_presence(connected, now)  # this attempt's, not the last
+
+        def note() -> AuditNote:
+            online = sorted(p for p in flipped if p in connected)
+            offline = sorted(p for p in flipped if p not in connected)
+            return AuditNote.of(SYSTEM, "presence", {"online": online, "offline": offline})
+
+        return self.change(rule, note)

@@ -22,8 +22,10 @@ from ..domain.plan import AgendaItem, Event, Plan, Point
 from ..plans import default_plan
 from ..plans.schema import MAX_LINE_LENGTH, Invalid, slug, text
 from ..storage.store import EventRow, Store
-from .ceremony import CeremonyService
+from .audit import AuditNote, run_number_of
+from .ceremony import CeremonyService, utc_now
 from .plans import install_plan
+from .tokens import SYSTEM, Actor
 
 SOURCES = ("blank", "template", "duplicate")
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -103,15 +105,18 @@ def _checked(key: str, value: Any, check: Any, required: bool = False) -> Any:
         raise InvalidEvent(f"{key}: {error}", field=key) from None
 
 
-def create_event(store: Store, secret_key: str, request: NewEvent, now: datetime) -> EventSummary:
+def create_event(
+    store: Store, secret_key: str, request: NewEvent, now: datetime, actor: Actor = SYSTEM
+) -> EventSummary:
     """Store a new event (not active) with its own tokens and a clean state; return it.
 
     Raise Conflict if the slug is taken, InvalidEvent if the event to copy does not exist.
+    The new event's audit log starts with its ``load_plan`` by ``actor``.
     """
     if store.event_rows(slug=request.slug):
         raise Conflict(f"an event with the slug {request.slug!r} exists already", field="slug")
     plan = _starting_plan(store, request, now)
-    install_plan(store, plan, secret_key, now, activate=False, only_new=True)
+    install_plan(store, plan, secret_key, now, activate=False, only_new=True, actor=actor)
     return _summary(store, request.slug)
 
 
@@ -182,10 +187,13 @@ def _copy_title(title: str) -> str:
     return title[: MAX_LINE_LENGTH - len(COPY_SUFFIX)] + COPY_SUFFIX
 
 
-def activate_event(store: Store, ceremony: CeremonyService, event_slug: str) -> EventSummary:
+def activate_event(
+    store: Store, ceremony: CeremonyService, event_slug: str, actor: Actor = SYSTEM
+) -> EventSummary:
     """Make an event the active one and tell every subscriber (so open pages move to it).
 
-    Raise NotFound for an unknown slug and Conflict for an archived event.
+    Raise NotFound for an unknown slug and Conflict for an archived event. A switch is
+    logged in the audit log of the event switched to, as ``activate_event`` by ``actor``.
     """
     with store.transaction() as conn:
         event = _locked(store, conn, event_slug)
@@ -197,13 +205,17 @@ def activate_event(store: Store, ceremony: CeremonyService, event_slug: str) -> 
         switched = not event.is_active
         if switched:
             store.activate(conn, event.id)
+            _log(store, conn, event_slug, actor, "activate_event", ceremony.clock())
     if switched:
         ceremony.publish(ceremony.current())
     return _summary(store, event_slug)
 
 
-def archive_event(store: Store, event_slug: str) -> EventSummary:
-    """Archive an event that is not the active one (archiving it again changes nothing)."""
+def archive_event(store: Store, event_slug: str, actor: Actor = SYSTEM) -> EventSummary:
+    """Archive an event that is not the active one (archiving it again changes nothing).
+
+    Logged in that event's audit log as ``archive_event`` by ``actor``.
+    """
     with store.transaction() as conn:
         event = _locked(store, conn, event_slug)
         if event.is_active:
@@ -212,15 +224,34 @@ def archive_event(store: Store, event_slug: str) -> EventSummary:
                 field="slug",
             )
         store.set_archived(conn, event.id, True)
+        if not event.is_archived:
+            _log(store, conn, event_slug, actor, "archive_event", utc_now())
     return _summary(store, event_slug)
 
 
-def restore_event(store: Store, event_slug: str) -> EventSummary:
-    """Bring an archived event back to the list of events that may be made active."""
+def restore_event(store: Store, event_slug: str, actor: Actor = SYSTEM) -> EventSummary:
+    """Bring an archived event back to the list of events that may be made active.
+
+    Logged in that event's audit log as ``restore_event`` by ``actor``.
+    """
     with store.transaction() as conn:
         event = _locked(store, conn, event_slug)
         store.set_archived(conn, event.id, False)
+        if event.is_archived:
+            _log(store, conn, event_slug, actor, "restore_event", utc_now())
     return _summary(store, event_slug)
+
+
+def _log(
+    store: Store, conn: Any, event_slug: str, actor: Actor, action: str, now: datetime
+) -> None:
+    """Log an action on a whole event in its audit log, within ``conn``'s transaction."""
+    stored = store.event_by_slug(event_slug, conn)
+    version = stored.state.version
+    entry = AuditNote.of(actor, action, {"slug": event_slug}).entry(
+        stored.id, run_number_of(stored.state), now, version, version
+    )
+    store.add_audit_entry(conn, entry)
 
 
 def _locked(store: Store, conn: Any, event_slug: str) -> EventRow:

@@ -21,10 +21,11 @@ from ..domain.plan import Plan
 from ..domain.plan_edits import live_edit_refusals
 from ..plans import PlanError, Problem, plan_from_dict, plan_to_dict
 from ..plans.workbook import plan_from_workbook, plan_with_agenda_csv
+from .audit import AuditNote, run_number_of
 from .ceremony import CeremonyService, Current
 from .clock import reading_after
 from .conference import without_passcodes
-from .plans import store_plan_tokens
+from .plans import plan_summary, store_plan_tokens
 from .tokens import Actor
 
 MAX_ATTEMPTS = 20
@@ -138,9 +139,20 @@ def save_plan(
     Only the organizer saves (Forbidden for anyone else). Raise StalePlan when another save
     came first, InvalidPlan when the running ceremony refuses the change. The new state
     reaches every subscriber (every screen) at once. Every save of the editor, its JSON,
-    workbook and CSV alike, comes through here (the place to record it, channel "editor").
+    workbook and CSV alike, comes through here: the audit log records it as ``save_plan`` by
+    ``actor`` in the transaction that stores it, and a refused save with why.
     """
-    require_organizer(actor)
+    try:
+        require_organizer(actor)
+        return _save_plan(ceremony, plan, expected_revision, secret_key, actor)
+    except RunsheetError as error:
+        ceremony.log_refusal(actor, "save_plan", plan_summary(plan), error)
+        raise
+
+
+def _save_plan(
+    ceremony: CeremonyService, plan: Plan, expected_revision: int, secret_key: str, actor: Actor
+) -> SavedPlan:
     store = ceremony.store
     event_id = ceremony.current().event_id
     for _ in range(MAX_ATTEMPTS):
@@ -152,6 +164,7 @@ def save_plan(
             return SavedPlan(Current(event_id, old_plan, state), revision)
         check_plan(Current(event_id, old_plan, state), plan)
         seen_version = state.version
+        run_number = run_number_of(state)
         now = reading_after(ceremony.clock, state.updated_at)
         Ceremony(plan, state).adopt_plan(now)
         with store.transaction() as conn:
@@ -162,6 +175,11 @@ def save_plan(
                 continue  # an action or a save came in between: look again
             record_plan(store, conn, event_id, plan, now)
             store_plan_tokens(store, conn, event_id, plan, secret_key, now)
+            summary = {**plan_summary(plan), "revision": revision + 1}
+            entry = AuditNote.of(actor, "save_plan", summary).entry(
+                event_id, run_number, now, seen_version, state.version
+            )
+            store.add_audit_entry(conn, entry)
         current = Current(event_id, plan, state)
         ceremony.announce(current)
         return SavedPlan(current, revision + 1)

@@ -476,6 +476,48 @@ class PointDeadlines(TypedDict):
     deadlines: list[PointDeadline]
 
 
+@with_config(CLOSED)
+class AuditLogEntry(TypedDict):
+    """One action in the audit log: who, when, what, through which channel, and its outcome."""
+
+    id: SerialId
+    run: Annotated[int | None, Rule(description="The run it belongs to (its number).")]
+    at: Moment
+    role: Literal["organizer", "mc", "point", "public", "system"]
+    point_id: str | None
+    console: Annotated[str | None, Rule(description="The console's name, as it told it.")]
+    channel: Literal["http", "socket", "cli", "editor", "system"]
+    action: str
+    summary: Annotated[dict[str, Any], Rule(description="The payload, trimmed.")]
+    version_before: Count | None
+    version_after: Count | None
+    outcome: Literal["done", "refused"]
+    error: Annotated[str | None, Rule(description="Why it was refused.")]
+    error_kind: str | None
+
+
+@with_config(CLOSED)
+class AuditLog(TypedDict):
+    """A page of the audit log, newest first."""
+
+    entries: list[AuditLogEntry]
+    next_before: Annotated[
+        SerialId | None,
+        Rule(description="Pass as `before` for the next (older) page; null: no more."),
+    ]
+
+
+@with_config(CLOSED)
+class RoleLinks(TypedDict):
+    """Every role's link, each carrying its token (as `runsheet links --json`)."""
+
+    organizer: str
+    mc: str
+    points: dict[str, str]
+    public: str
+    stage: str
+
+
 # The shapes the HTTP API answers with; the document names each one by its class.
 RESPONSE_SHAPES: tuple[type, ...] = (
     State,
@@ -490,6 +532,8 @@ RESPONSE_SHAPES: tuple[type, ...] = (
     DeadlineBoard,
     PointDeadlines,
     SubmissionEntry,
+    AuditLog,
+    RoleLinks,
 )
 
 

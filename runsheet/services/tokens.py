@@ -2,8 +2,11 @@
 
 A token is an HMAC of the installation's secret key, the event, a generation number and
 the role, so it is unguessable without the key, the database holds only its SHA-256 hash,
-and ``runsheet links`` can print it again from the key. Rotating tokens raises the
-generation, which makes every earlier link stop working.
+and ``runsheet links`` can print it again from the key. Rotating every token raises the
+event's generation, which makes every earlier link stop working; rotating one role's (the
+organizer's, the MC's, every point's, or one point's) gives that role a generation of its
+own, so only its link changes. A holder's generation only ever rises, so no rotation can
+bring an earlier link back.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..domain.errors import OtherEvent, Unauthenticated
@@ -27,10 +31,19 @@ class Actor:
     # The console's own name (e.g. "Laptop phòng A"), told by the page or the API caller;
     # not part of who the actor is, so it plays no part in comparing actors.
     console: str | None = field(default=None, compare=False)
+    # The way the action came in, for the audit log: one of CHANNELS. Not part of who the
+    # actor is either: the MC on the HTTP API is the MC on a socket.
+    channel: str | None = field(default=None, compare=False)
 
     def at_console(self, console: str | None) -> Actor:
         """Return this actor, acting from the named console."""
         return replace(self, console=console or None)
+
+    def via(self, channel: str) -> Actor:
+        """Return this actor, acting through ``channel`` (one of CHANNELS)."""
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        return replace(self, channel=channel)
 
     @property
     def runs_ceremony(self) -> bool:
@@ -50,6 +63,11 @@ ROLES = ("organizer", "mc", "point")
 ORGANIZER_ROLE = "organizer"
 CEREMONY_ROLES = frozenset({"organizer", "mc"})
 
+# The ways an action comes in: the HTTP API, a socket, the command line, the organizer's plan
+# editor, or the service itself (presence, for one).
+CHANNELS = ("http", "socket", "cli", "editor", "system")
+SYSTEM = Actor("system", channel="system")
+
 
 def hash_token(token: str) -> str:
     """Return the hash under which a token is stored."""
@@ -65,15 +83,57 @@ def derive_token(
     return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
 
 
+@dataclass(frozen=True)
+class TokenGenerations:
+    """The generation each holder's token derives from: the event's, unless rotated alone.
+
+    ``roles`` holds the generations of holders rotated on their own: "organizer", "mc",
+    "point" (every point) or "point:<id>" (one point, ahead of "point").
+    """
+
+    event: int = 1
+    roles: Mapping[str, int] = field(default_factory=dict)
+
+    def of(self, role: str, point_id: str | None = None) -> int:
+        """Return the generation of one holder's token."""
+        if role == "point":
+            return self.roles.get(f"point:{point_id}", self.roles.get("point", self.event))
+        return self.roles.get(role, self.event)
+
+    def rotated(self, role: str | None = None, point_id: str | None = None) -> TokenGenerations:
+        """Return the generations after rotating one role's tokens (every token: no role).
+
+        The new generation is above every one the rotated holders ever had, so none of
+        their earlier links can come back.
+        """
+        if role is None:
+            return TokenGenerations(max([self.event, *self.roles.values()]) + 1)
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        roles = dict(self.roles)
+        if role == "point" and point_id is None:
+            own = [g for key, g in roles.items() if key.startswith("point:")]
+            roles = {key: g for key, g in roles.items() if not key.startswith("point:")}
+            roles["point"] = max([self.of("point"), *own]) + 1
+        elif role == "point":
+            roles[f"point:{point_id}"] = self.of("point", point_id) + 1
+        else:
+            roles[role] = self.of(role) + 1
+        return TokenGenerations(self.event, roles)
+
+
 def derive_tokens(
-    secret_key: str, plan: Plan, generation: int
+    secret_key: str, plan: Plan, generation: int | TokenGenerations
 ) -> dict[tuple[str, str | None], str]:
     """Return the token of the organizer, the MC and every point of the plan."""
+    if isinstance(generation, int):
+        generation = TokenGenerations(generation)
     roles: list[tuple[str, str | None]] = [("organizer", None), ("mc", None)]
     roles += [("point", point.id) for point in plan.points]
     slug = plan.event.slug
     return {
-        (role, pid): derive_token(secret_key, slug, generation, role, pid) for role, pid in roles
+        (role, pid): derive_token(secret_key, slug, generation.of(role, pid), role, pid)
+        for role, pid in roles
     }
 
 

@@ -40,6 +40,7 @@ from ..domain.plan import Plan
 from ..plans import plan_from_dict, plan_to_dict
 from .codec import state_from_dict, state_to_dict
 from .tables import (
+    audit,
     calendar_components,
     connections,
     deadline_submissions,
@@ -89,6 +90,35 @@ class ArchivedRunRow:
     kind: str
     started_at: datetime
     ended_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log: who did what, when, through which channel, and its outcome.
+
+    ``id`` is None until the entry is stored. ``version_before`` and ``version_after`` are
+    the state's versions around the action (equal when it changed nothing, or was refused).
+    """
+
+    event_id: int
+    run_number: int | None
+    at: datetime  # UTC
+    role: str  # "organizer", "mc", "point", "public" or "system"
+    point_id: str | None
+    console: str | None
+    channel: str  # "http", "socket", "cli", "editor" or "system"
+    action: str
+    summary: dict[str, Any]
+    version_before: int | None
+    version_after: int | None
+    outcome: str  # "done" or "refused"
+    error: str | None = None
+    error_kind: str | None = None
+    id: int | None = None
+
+
+# The most audit entries one read returns.
+AUDIT_PAGE_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -423,11 +453,12 @@ class Store:
         seen_version: int,
         now: datetime,
         archive: ArchivedRun | None = None,
+        audit_entry: AuditEntry | None = None,
     ) -> bool:
         """Store ``state`` if the stored version is still ``seen_version``; say if it was.
 
-        A run the change ended (``archive``) is stored in the same transaction, so it is
-        kept exactly when the change is.
+        A run the change ended (``archive``) and the audit log's entry for the change are
+        stored in the same transaction, so they are kept exactly when the change is.
         """
         with self.engine.begin() as conn:
             result = conn.execute(
@@ -448,6 +479,8 @@ class Store:
                         record=state_to_dict(archive.record),
                     )
                 )
+            if audit_entry is not None:
+                self.add_audit_entry(conn, audit_entry)
             return True
 
     def archived_runs(self, event_id: int) -> list[ArchivedRunRow]:
@@ -470,6 +503,81 @@ class Store:
                 select(runs.c.record).where(runs.c.event_id == event_id, runs.c.number == number)
             ).scalar_one_or_none()
         return state_from_dict(record) if record is not None else None
+
+    # -- the audit log -------------------------------------------------------------------
+
+    def add_audit_entry(self, conn: Connection, entry: AuditEntry) -> int:
+        """Store one audit entry within ``conn``'s transaction; return its id."""
+        values = {
+            "event_id": entry.event_id,
+            "run_number": entry.run_number,
+            "at": entry.at,
+            "role": entry.role,
+            "point_id": entry.point_id,
+            "console": entry.console,
+            "channel": entry.channel,
+            "action": entry.action,
+            "summary": entry.summary,
+            "version_before": entry.version_before,
+            "version_after": entry.version_after,
+            "outcome": entry.outcome,
+            "error": entry.error,
+            "error_kind": entry.error_kind,
+        }
+        return conn.execute(insert(audit).values(**values)).inserted_primary_key[0]
+
+    def record_audit_entry(self, entry: AuditEntry) -> int:
+        """Store one audit entry in a transaction of its own (a refusal changes nothing)."""
+        with self.engine.begin() as conn:
+            return self.add_audit_entry(conn, entry)
+
+    def audit_entries(
+        self,
+        event_id: int,
+        *,
+        run_number: int | None = None,
+        role: str | None = None,
+        point_id: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Return an event's audit entries, newest first, filtered and paged.
+
+        ``before_id`` pages on: only entries older than that one. ``limit`` is capped at
+        ``AUDIT_PAGE_LIMIT``.
+        """
+        query = select(audit).where(audit.c.event_id == event_id)
+        if run_number is not None:
+            query = query.where(audit.c.run_number == run_number)
+        if role is not None:
+            query = query.where(audit.c.role == role)
+        if point_id is not None:
+            query = query.where(audit.c.point_id == point_id)
+        if before_id is not None:
+            query = query.where(audit.c.id < before_id)
+        limit = max(1, min(limit, AUDIT_PAGE_LIMIT))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(audit.c.id.desc()).limit(limit)).all()
+        return [
+            AuditEntry(
+                event_id=row.event_id,
+                run_number=row.run_number,
+                at=_utc(row.at),
+                role=row.role,
+                point_id=row.point_id,
+                console=row.console,
+                channel=row.channel,
+                action=row.action,
+                summary=row.summary,
+                version_before=row.version_before,
+                version_after=row.version_after,
+                outcome=row.outcome,
+                error=row.error,
+                error_kind=row.error_kind,
+                id=row.id,
+            )
+            for row in rows
+        ]
 
     # -- tokens --------------------------------------------------------------------
 

@@ -128,3 +128,30 @@ deadline_submissions = Table(
     Column("content", LargeBinary, nullable=True),
     Index("ix_deadline_submissions_event_point", "event_id", "point_id"),
 )
+
+# Who did what, when, through which channel, and what it changed: one row per action done
+# or refused (see ``services.audit``), written in the same transaction as the change it
+# records, so a change is logged exactly when it is kept. ``run_number`` is the run the
+# action belongs to (the run under way, else the one to come), so an archived rehearsal's
+# entries stay its own. Nothing is ever updated here.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("run_number", Integer, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("role", String(20), nullable=False),  # organizer, mc, point, public, system
+    Column("point_id", String(100), nullable=True),
+    Column("console", String(100), nullable=True),
+    Column("channel", String(20), nullable=False),  # http, socket, cli, editor, system
+    Column("action", String(40), nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("version_before", Integer, nullable=True),
+    Column("version_after", Integer, nullable=True),
+    Column("outcome", String(10), nullable=False),  # done, refused
+    Column("error", Text, nullable=True),
+    Column("error_kind", String(40), nullable=True),
+    # The log is read newest first, for one event, often for one run, role or point.
+    Index("audit_event_id", "event_id", "id"),
+)

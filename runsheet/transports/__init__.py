@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, calendar, deadline_pages, deadlines, events, openapi, pages, plan_api, plan_files
+from . import (
+    api,
+    audit_log,
+    calendar,
+    deadline_pages,
+    deadlines,
+    events,
+    links,
+    openapi,
+    organizer_pages,
+    pages,
+    plan_api,
+    plan_files,
+)
 from .bodies import read_chunked_bodies
 from .errors import register_error_handlers
 from .sockets import init_sockets
@@ -26,6 +39,9 @@ def register_transports(app: Flask) -> None:
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(deadline_pages.bp)
+    app.register_blueprint(audit_log.bp)
+    app.register_blueprint(links.bp)
+    app.register_blueprint(organizer_pages.bp)
     configure_wire(app)
     # Last, so that ProxyFix wraps everything; its hook still runs before the blueprints'.
     register_throttle(app)

@@ -93,4 +93,5 @@ def api_actor(required: bool = True) -> Actor:
         raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
     svc = services()
     actor = identify(svc.store, svc.ceremony.current().event_id, token)
-    return actor.at_console(console_label(request.headers.get(CONSOLE_HEADER)))
+    console = console_label(request.headers.get(CONSOLE_HEADER))
+    return actor.at_console(console).via("http")

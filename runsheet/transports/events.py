@@ -14,7 +14,7 @@ from ..domain.plan import MAX_ID_LENGTH
 from ..plans.schema import ID, TEXT
 from ..services import events
 from ..services.payloads import Field
-from ..services.tokens import ORGANIZER_ROLE
+from ..services.tokens import ORGANIZER_ROLE, Actor
 from .api import json_payload
 from .auth import api_actor, services
 from .operations import operation
@@ -49,11 +49,12 @@ CREATE_BODY = {
 ORGANIZER_REFUSALS = ("Unauthenticated", "Forbidden", "NotFound", "Conflict")
 
 
-def _organizer() -> None:
+def _organizer() -> Actor:
     """Refuse anyone but the organizer: 401 without a token, 403 with another role's."""
     actor = api_actor()
     if actor.role != ORGANIZER_ROLE:
         raise Forbidden("only the organizer may list, create or switch events")
+    return actor
 
 
 def _no_body() -> None:
@@ -101,10 +102,10 @@ def create_event():  # noqa: ANN201
     ready. A slug already taken is refused with 409; a slug, title or source that cannot be
     used with 422, naming the field.
     """
-    _organizer()
+    actor = _organizer()
     request = events.parse_new_event(json_payload())
     svc = services()
-    created = events.create_event(svc.store, svc.secret_key, request, svc.ceremony.clock())
+    created = events.create_event(svc.store, svc.secret_key, request, svc.ceremony.clock(), actor)
     response = jsonify(created.as_dict())
     response.status_code = 201
     return response
@@ -128,10 +129,10 @@ def activate_event(slug: str):  # noqa: ANN201
     belong to it. An archived event is refused with 409 until it is restored. The organizer's
     own link keeps working (an organizer token holds for every event).
     """
-    _organizer()
+    actor = _organizer()
     _no_body()
     svc = services()
-    return jsonify(events.activate_event(svc.store, svc.ceremony, slug).as_dict())
+    return jsonify(events.activate_event(svc.store, svc.ceremony, slug, actor).as_dict())
 
 
 @bp.post("/<slug>/archive")
@@ -150,9 +151,9 @@ def archive_event(slug: str):  # noqa: ANN201
     It stays listed, as archived, with its runs and calendar; it cannot be made active
     until restored. The active event cannot be archived (409).
     """
-    _organizer()
+    actor = _organizer()
     _no_body()
-    return jsonify(events.archive_event(services().store, slug).as_dict())
+    return jsonify(events.archive_event(services().store, slug, actor).as_dict())
 
 
 @bp.post("/<slug>/restore")
@@ -167,6 +168,6 @@ def archive_event(slug: str):  # noqa: ANN201
 )
 def restore_event(slug: str):  # noqa: ANN201
     """Restore an archived event (organizer), so that it may be made active again."""
-    _organizer()
+    actor = _organizer()
     _no_body()
-    return jsonify(events.restore_event(services().store, slug).as_dict())
+    return jsonify(events.restore_event(services().store, slug, actor).as_dict())

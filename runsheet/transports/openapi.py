@@ -228,6 +228,10 @@ def _operation(
             _path_parameter(name, converter, fields.get(name), plan)
             for converter, name in variables
         ]
+    if record.query:
+        operation_schema.setdefault("parameters", []).extend(
+            _query_parameter(name, field) for name, field in record.query.items()
+        )
     if action is not None:
         in_path = {name for _, name in variables}
         operation_schema["requestBody"] = _request_body(action, in_path)
@@ -302,6 +306,15 @@ def _path_parameter(name: str, converter: str, field: Field | None, plan: Plan |
     if examples:
         schema["examples"] = examples
     parameter: Schema = {"name": name, "in": "path", "required": True, "schema": schema}
+    if "description" in schema:
+        parameter["description"] = schema.pop("description")
+    return parameter
+
+
+def _query_parameter(name: str, field: Field) -> Schema:
+    """Return a query value's parameter, as its field says (all are optional)."""
+    schema = field_schema(field)
+    parameter: Schema = {"name": name, "in": "query", "required": False, "schema": schema}
     if "description" in schema:
         parameter["description"] = schema.pop("description")
     return parameter

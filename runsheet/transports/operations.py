@@ -42,6 +42,7 @@ class Operation:
     body: Mapping[str, Any] | str | None = None
     body_media_types: tuple[str, ...] = ()  # other media types the body may come in (raw)
     request_body: Mapping[str, Any] | None = None  # the body's schema by media type, if no action
+    query: Mapping[str, Field] = field(default_factory=dict)  # the query string's values
 
 
 def operation(tag: str, ok: str, **details: Any) -> Callable[[View], View]:  # noqa: ANN401

@@ -150,7 +150,7 @@ def save_edit(actor: Actor, read: Callable[[], Plan], revision: int, language: s
     svc = services()
     try:
         plan = read()
-        saved = save_plan(svc.ceremony, actor, plan, revision, svc.secret_key)
+        saved = save_plan(svc.ceremony, actor.via("editor"), plan, revision, svc.secret_key)
     except InvalidPlan as error:
         return invalid_plan_response(error, language)
     except StalePlan as error:

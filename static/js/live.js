@@ -23,7 +23,7 @@ export function readPageData() {
 
 export class Live {
   /**
-   * page: "mc" | "point" | "public"; onState(state) renders; onStatus(status) with
+   * page: "organizer" | "mc" | "point" | "public"; onState(state) renders; onStatus(status) with
    * status "connecting" | "online" | "offline" | "refused".
    */
   constructor({ page, pointId = null, consoleName = null, initialState, onState, onStatus }) {
@@ -50,7 +50,8 @@ export class Live {
   /** Open the Socket.IO connection. */
   connect() {
     const auth =
-      this.page === "mc" ? { page: "mc", ...(this.consoleName ? { console: this.consoleName } : {}) }
+      this.page === "mc" || this.page === "organizer"
+        ? { page: this.page, ...(this.consoleName ? { console: this.consoleName } : {}) }
       : this.page === "point" ? { page: "point", point_id: this.pointId }
       : { page: "public" };
     const socket = window.io({

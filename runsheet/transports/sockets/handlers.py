@@ -78,7 +78,7 @@ def handle_event(live: LiveSockets, sid: str, name: Any, args: tuple[Any, ...]) 
         payload = event_payload(args, live.settings["SOCKET_MAX_PAYLOAD_BYTES"])
         if name == CLOCK_EVENT:
             return {"ok": True, "server_time": ceremony.clock().isoformat()}
-        actor = live.clients.confirm(ceremony.current().event_id, client)
+        actor = live.clients.confirm(ceremony.current().event_id, client).via("socket")
         current = ceremony.perform(actor, name, payload)
         return {"ok": True, "state": live.broadcaster.body(actor, current)}
     except (StaleVersion, JustMoved) as refused:  # acked with the state as it is now
