@@ -641,3 +641,10 @@ def test_the_threading_server_reads_a_chunked_submission_as_sent(database_url):
             timeout=10,
         )
         assert too_big.status_code == 413  # a JSON body keeps the small limit
+
+
+def test_a_submission_id_beyond_the_database_integer_names_no_document(client, tokens):
+    organizer = {"Authorization": f"Bearer {tokens['organizer']}"}
+    for submission_id in (2**31, 10**30):
+        answer = client.get(f"/api/v1/deadlines/documents/{submission_id}", headers=organizer)
+        assert answer.status_code == 404

@@ -42,7 +42,14 @@ from .uploads import UPLOAD_BODY_BYTES, stop_reading
 bp = Blueprint("deadlines", __name__, url_prefix="/api/v1")
 
 DEADLINE_ID = Field(str, max_length=64, description="The id of a deadline (`deadlines[].id`).")
-SUBMISSION_ID = Field(int, minimum=1, description="The id of a submission with a document.")
+# Ids stay within the database's 32-bit integer column; a larger one names no submission.
+MAX_SUBMISSION_ID = 2**31 - 1
+SUBMISSION_ID = Field(
+    int,
+    minimum=1,
+    maximum=MAX_SUBMISSION_ID,
+    description="The id of a submission with a document.",
+)
 # The non-file parts of an upload: the note (a few kilobytes at most) and the framing.
 MAX_FORM_FIELD_BYTES = 64 * 1024
 MAX_FORM_PARTS = 8
@@ -342,7 +349,7 @@ def _spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@bp.get("/deadlines/documents/<int:submission_id>")
+@bp.get("/deadlines/documents/<int(max=2147483647):submission_id>")
 @operation(
     "deadlines",
     "The document, as an attachment with its original name.",
