@@ -648,3 +648,26 @@ def test_a_submission_id_beyond_the_database_integer_names_no_document(client, t
     for submission_id in (2**31, 10**30):
         answer = client.get(f"/api/v1/deadlines/documents/{submission_id}", headers=organizer)
         assert answer.status_code == 404
+
+
+def test_each_submission_is_in_the_audit_log_with_the_point_and_the_deadline(client, tokens, app):
+    assert upload(client, tokens[WARD], pdf_bytes(), note="Bản ký").status_code == 201
+    done = client.post(
+        url(deadline=PLAN_DEADLINE),
+        json={"done": True, "note": "Đã gửi bản giấy"},
+        headers=bearer(tokens[WARD]),
+    )
+    assert done.status_code == 201
+    svc = app.extensions["runsheet"]
+    entries = svc.store.audit_entries(svc.ceremony.current().event_id, point_id=WARD)
+    logged = {entry.action: entry for entry in entries}
+    document = logged["submit_document"]
+    assert (document.role, document.channel, document.outcome) == ("point", "http", "done")
+    assert document.summary["deadline_id"] == RESULTS_DEADLINE
+    assert document.summary["size"] == len(pdf_bytes())
+    assert logged["mark_done"].summary == {
+        "deadline_id": PLAN_DEADLINE,
+        "done": True,
+        "note": "Đã gửi bản giấy",
+    }
+    assert document.version_before == document.version_after  # the ceremony did not change

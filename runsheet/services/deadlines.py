@@ -5,7 +5,8 @@ point submits a document (checked by its content: ``services.documents``) or mar
 deadline done, each with a note; every submission is kept, the latest is the current one.
 The organizer's board says, per deadline and per point, who delivered on time, late, not
 yet, or not at all (``domain.deadlines``). Documents live in the database, so every process
-of an installation serves the same ones.
+of an installation serves the same ones. Each submission is recorded in the audit log
+(``submit_document`` or ``mark_done``) in the transaction that stores it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from ..domain.ceremony import CeremonyState
 from ..domain.deadlines import STATUSES, days_left, due_end, local_today, status_of
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.plan import Deadline, Plan, Point
-from ..storage.store import Document, Store, Submission
+from ..storage.store import AuditEntry, Document, Store, Submission
+from .audit import AuditNote, run_number_of
 from .documents import check_document, safe_file_name
 from .payloads import Field, parse_payload
 from .tokens import Actor
@@ -59,28 +62,47 @@ def check_note(note: Any) -> str:  # noqa: ANN401
     return parse_payload({"note": note}, {"note": NOTE})["note"] if note else ""
 
 
+def _audit_entry(
+    actor: Actor,
+    action: str,
+    summary: dict[str, Any],
+    event_id: int,
+    state: CeremonyState,
+    now: datetime,
+) -> AuditEntry:
+    """Return the audit entry of a submission (the ceremony's state is left as it was)."""
+    note = AuditNote.of(actor, action, summary)
+    return note.entry(event_id, run_number_of(state), now, state.version, state.version)
+
+
 def submit_document(
     store: Store,
     event_id: int,
     deadline: Deadline,
-    point_id: str,
-    content: bytes,
-    file_name: str | None,
-    declared_type: str | None,
+    actor: Actor,
+    state: CeremonyState,
+    upload: tuple[bytes, str | None, str | None],
     note: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """Record a document for a deadline; return the new submission (it is the current one)."""
+    """Record ``actor``'s document for a deadline; return the new (current) submission.
+
+    ``upload`` is (content, file name, declared type); the type is told by the content.
+    """
+    content, file_name, declared_type = upload
     kind = check_document(content, file_name or "", declared_type)
     stored_name = safe_file_name(file_name, kind)
     digest = hashlib.sha256(content).hexdigest()
+    note = check_note(note)
+    summary = {"deadline_id": deadline.id, "file_name": stored_name, "size": len(content)}
     submission = store.add_submission(
         event_id,
         deadline.id,
-        point_id,
+        actor.point_id,
         now,
-        check_note(note),
+        note,
         document=(stored_name, kind.media_type, content, digest),
+        audit_entry=_audit_entry(actor, "submit_document", summary, event_id, state, now),
     )
     return submission_entry(submission, current=True)
 
@@ -89,18 +111,23 @@ def mark_done(
     store: Store,
     event_id: int,
     deadline: Deadline,
-    point_id: str,
+    actor: Actor,
+    state: CeremonyState,
     payload: Any,  # noqa: ANN401
     now: datetime,
 ) -> dict[str, Any]:
-    """Record that a point delivered otherwise (``{"done": true, "note"}``)."""
+    """Record that ``actor``'s point delivered otherwise (``{"done": true, "note"}``)."""
     values = parse_payload(payload, DONE_FIELDS)
     if values["done"] is not True:
         raise InvalidInput("done: must be true (a submission cannot be taken back)", field="done")
     note = values.get("note", "")
     if not note:
         raise InvalidInput("note: say how and where it was delivered", field="note")
-    submission = store.add_submission(event_id, deadline.id, point_id, now, note)
+    summary = {"deadline_id": deadline.id, "done": True, "note": note}
+    entry = _audit_entry(actor, "mark_done", summary, event_id, state, now)
+    submission = store.add_submission(
+        event_id, deadline.id, actor.point_id, now, note, audit_entry=entry
+    )
     return submission_entry(submission, current=True)
 
 

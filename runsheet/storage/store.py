@@ -750,8 +750,12 @@ class Store:
         submitted_at: datetime,
         note: str,
         document: tuple[str, str, bytes, str] | None = None,
+        audit_entry: AuditEntry | None = None,
     ) -> Submission:
-        """Record a submission; ``document`` is (file name, content type, bytes, sha256)."""
+        """Record a submission; ``document`` is (file name, content type, bytes, sha256).
+
+        ``audit_entry``, if given, is stored in the same transaction.
+        """
         values: dict[str, Any] = {
             "event_id": event_id,
             "deadline_id": deadline_id,
@@ -771,6 +775,8 @@ class Store:
         with self.engine.begin() as conn:
             new_id = conn.execute(insert(deadline_submissions).values(**values))
             submission_id = new_id.inserted_primary_key[0]
+            if audit_entry is not None:
+                self.add_audit_entry(conn, audit_entry)
         values.pop("content", None)
         values.pop("event_id")
         return Submission(id=submission_id, **{**values, "submitted_at": _utc(submitted_at)})

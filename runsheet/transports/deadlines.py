@@ -135,7 +135,8 @@ def submit(point_id: str, deadline_id: str):  # noqa: ANN201
     now = svc.ceremony.clock()
     mimetype = request.mimetype
     if mimetype == "application/json":
-        entry = mark_done(svc.store, current.event_id, deadline, point_id, _small_json(), now)
+        payload = _small_json()
+        entry = mark_done(svc.store, current.event_id, deadline, actor, current.state, payload, now)
         return jsonify(entry), 201
     if mimetype != "multipart/form-data":
         raise InvalidInput(
@@ -167,10 +168,9 @@ def submit(point_id: str, deadline_id: str):  # noqa: ANN201
         svc.store,
         current.event_id,
         deadline,
-        point_id,
-        content,
-        upload.filename,
-        upload.mimetype if upload.content_type else None,
+        actor,
+        current.state,
+        (content, upload.filename, upload.mimetype if upload.content_type else None),
         form.get("note", ""),
         now,
     )
