@@ -453,3 +453,9 @@ def test_every_key_the_pages_use_is_in_the_catalogs():
     assert len(used) > 150  # the scan found the pages' keys
     for language in LANGUAGES:
         assert used - set(catalog(language)) == set(), language
+
+
+def test_the_mc_console_links_to_the_stage_display_and_the_report(mc_client):
+    html = mc_client.get("/mc").get_data(as_text=True)
+    assert 'href="/stage"' in html
+    assert 'href="/report"' in html
