@@ -26,6 +26,8 @@ from .documents import check_document, safe_file_name
 from .payloads import Field, parse_payload
 from .tokens import Actor
 
+# Submission ids stay within the database's 32-bit integer column; a larger one names none.
+MAX_SUBMISSION_ID = 2**31 - 1
 NOTE = Field(str, max_length=2000, description="What the organizer should know about it.")
 DONE_FIELDS = {
     "done": Field(bool, required=True, description="true: the point delivered it otherwise."),
@@ -260,7 +262,8 @@ def document_for(store: Store, event_id: int, actor: Actor, submission_id: int) 
     """Return a submitted document to the organizer or the point that sent it."""
     if actor.role not in ("organizer", "point"):
         raise Forbidden("only the organizer and the point that sent it may download a document")
-    document = store.document(event_id, submission_id)
+    in_range = 0 < submission_id <= MAX_SUBMISSION_ID
+    document = store.document(event_id, submission_id) if in_range else None
     theirs = document is not None and (
         actor.role == "organizer" or document.submission.point_id == actor.point_id
     )

@@ -79,7 +79,7 @@ def board_csv():  # noqa: ANN201
     return board_csv_response()
 
 
-@bp.get("/organizer/deadlines/documents/<int(max=2147483647):submission_id>")
+@bp.get("/organizer/deadlines/documents/<int:submission_id>")
 def organizer_document(submission_id: int):  # noqa: ANN201
     """Download a document from the board page."""
     actor = _cookie_actor("organizer")
@@ -88,7 +88,7 @@ def organizer_document(submission_id: int):  # noqa: ANN201
     return document_response(actor, submission_id)
 
 
-@bp.get("/points/<point_id>/documents/<int(max=2147483647):submission_id>")
+@bp.get("/points/<point_id>/documents/<int:submission_id>")
 def point_document(point_id: str, submission_id: int):  # noqa: ANN201
     """Download one of the point's own documents from its page."""
     actor = _cookie_actor("point", point_id)

@@ -25,6 +25,7 @@ from ..domain.errors import Forbidden, InvalidInput, MissingDocument, NotFound, 
 from ..i18n import DEFAULT_LANGUAGE, supported_language, translate
 from ..services.actions import POINT_ID
 from ..services.deadlines import (
+    MAX_SUBMISSION_ID,
     deadline_board,
     deadline_for_point,
     document_for,
@@ -42,8 +43,6 @@ from .uploads import UPLOAD_BODY_BYTES, stop_reading
 bp = Blueprint("deadlines", __name__, url_prefix="/api/v1")
 
 DEADLINE_ID = Field(str, max_length=64, description="The id of a deadline (`deadlines[].id`).")
-# Ids stay within the database's 32-bit integer column; a larger one names no submission.
-MAX_SUBMISSION_ID = 2**31 - 1
 SUBMISSION_ID = Field(
     int,
     minimum=1,
@@ -349,7 +348,7 @@ def _spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@bp.get("/deadlines/documents/<int(max=2147483647):submission_id>")
+@bp.get("/deadlines/documents/<int:submission_id>")
 @operation(
     "deadlines",
     "The document, as an attachment with its original name.",
