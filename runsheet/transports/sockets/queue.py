@@ -177,6 +177,9 @@ class RedisQueue(socketio.RedisManager):
                 self.pubsub.subscribe(self.channel)
                 if failures:
                     logger.warning("the message queue is back after %d attempt(s)", failures)
+                    # Redis answers again: publish at once rather than wait out the pause
+                    # that failed publishes set, or the other processes would miss changes.
+                    self._quiet_until = 0.0
                 failures = 0
                 yield from self.pubsub.listen()
             except Exception as error:  # noqa: BLE001 - whatever broke, subscribe again
