@@ -15,7 +15,7 @@ import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -513,22 +513,8 @@ class Store:
 
     def add_audit_entry(self, conn: Connection, entry: AuditEntry) -> int:
         """Store one audit entry within ``conn``'s transaction; return its id."""
-        values = {
-            "event_id": entry.event_id,
-            "run_number": entry.run_number,
-            "at": entry.at,
-            "role": entry.role,
-            "point_id": entry.point_id,
-            "console": entry.console,
-            "channel": entry.channel,
-            "action": entry.action,
-            "summary": entry.summary,
-            "version_before": entry.version_before,
-            "version_after": entry.version_after,
-            "outcome": entry.outcome,
-            "error": entry.error,
-            "error_kind": entry.error_kind,
-        }
+        # The table's columns are the entry's fields, the id aside (the database gives it).
+        values = {f.name: getattr(entry, f.name) for f in fields(AuditEntry) if f.name != "id"}
         return conn.execute(insert(audit).values(**values)).inserted_primary_key[0]
 
     def record_audit_entry(self, entry: AuditEntry) -> int:
@@ -563,26 +549,7 @@ class Store:
         limit = max(1, min(limit, AUDIT_PAGE_LIMIT))
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(audit.c.id.desc()).limit(limit)).all()
-        return [
-            AuditEntry(
-                event_id=row.event_id,
-                run_number=row.run_number,
-                at=_utc(row.at),
-                role=row.role,
-                point_id=row.point_id,
-                console=row.console,
-                channel=row.channel,
-                action=row.action,
-                summary=row.summary,
-                version_before=row.version_before,
-                version_after=row.version_after,
-                outcome=row.outcome,
-                error=row.error,
-                error_kind=row.error_kind,
-                id=row.id,
-            )
-            for row in rows
-        ]
+        return [AuditEntry(**{**row._mapping, "at": _utc(row.at)}) for row in rows]
 
     # -- tokens --------------------------------------------------------------------
 
