@@ -73,11 +73,10 @@ def test_a_plan_lists_each_group_after_its_parent_in_the_order_points_name_them(
 def test_the_state_counts_each_groups_points_online_confirmed_and_in_trouble(clock):
     plan = plan_from_dict(plan_with_groups("Tỉnh A / Xã 1", "Tỉnh A / Xã 2", "Tỉnh B", None))
     state = new_state(plan)
-    state.points["p-0"].online = True
-    state.points["p-1"].online = True
     from runsheet.domain.ceremony import Ceremony
 
     ceremony = Ceremony(plan, state)
+    ceremony.set_presence({"p-0", "p-1"}, clock())
     ceremony.check_in("p-1", "Chị Hoa", 3, "", clock())
     ceremony.report_trouble("p-0", "no_sound", "", clock())
     groups = public_snapshot(plan, state, clock())["groups"]

@@ -189,7 +189,7 @@ class CeremonyService:
         event_id = self.current().event_id
         for _ in range(MAX_ATTEMPTS):
             plan, record = self.store.load_state_record(event_id)
-            state = state_from_dict(record)
+            state = self.store.state_of(record)
             seen_version = state.version
             run_number = run_number_of(state)
             now = reading_after(self.clock, state.updated_at)

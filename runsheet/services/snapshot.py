@@ -195,9 +195,7 @@ def points_seen_by(
         chosen = [plan.point(point_id) for point_id in ids]
     statuses = state.points
     if actor.runs_ceremony:
-        return [
-            {**_point(plan, statuses[p.id], p), "link": _link(plan, statuses[p.id])} for p in chosen
-        ]
+        return [_linked_record(plan, statuses[p.id], p) for p in chosen]
     return [_point(plan, statuses[p.id], p) for p in chosen]
 
 
@@ -224,16 +222,28 @@ def own_parts(mc_body: dict[str, Any], point_index: int, point_id: str) -> dict[
 def linked_records(plan: Plan, state: CeremonyState) -> list[shapes.PointStatus]:
     """Return every point's record with its link health (the MC's and the organizer's)."""
     statuses = state.points
-    return [
-        {**_point(plan, statuses[p.id], p), "link": _link(plan, statuses[p.id])}
-        for p in plan.points
-    ]
+    return [_linked_record(plan, statuses[p.id], p) for p in plan.points]
 
 
 def own_record(plan: Plan, state: CeremonyState, point_id: str) -> shapes.PointStatus:
     """Return one point's record with its link health, as its own page sees it."""
-    point, status = plan.point(point_id), state.points[point_id]
-    return {**_point(plan, status, point), "link": _link(plan, status)}
+    return _linked_record(plan, state.points[point_id], plan.point(point_id))
+
+
+# point id: (plan, status, record) of the last record made with link health. A status is a
+# value (replaced when it changes), so while a point's is the same object, so is its record:
+# at 3,500 points a change builds the records of the points it changed, and comparing two
+# editions finds the others unchanged by identity. Records are shared: never alter one.
+_linked_records: dict[str, tuple[Plan, PointStatus, shapes.PointStatus]] = {}
+
+
+def _linked_record(plan: Plan, status: PointStatus, point) -> shapes.PointStatus:  # noqa: ANN001
+    kept = _linked_records.get(point.id)
+    if kept is not None and kept[0] is plan and kept[1] is status:
+        return kept[2]
+    record = {**_point(plan, status, point), "link": _link(plan, status)}
+    _linked_records[point.id] = (plan, status, record)
+    return record
 
 
 def server_time(plan: Plan, now: datetime) -> str:

@@ -73,7 +73,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _compare(a: Any, b: Any, path: str, ops: list[Operation]) -> None:
-    if _same(a, b):
+    if a is b or _same(a, b):  # shared records (the MC's unchanged points) are the same object
         return
     if type(a) is dict and type(b) is dict:
         for key in a:
@@ -87,7 +87,8 @@ def _compare(a: Any, b: Any, path: str, ops: list[Operation]) -> None:
     elif type(a) is list and type(b) is list:
         common = min(len(a), len(b))
         for index in range(common):
-            _compare(a[index], b[index], pointer(path, index), ops)
+            if a[index] is not b[index]:
+                _compare(a[index], b[index], pointer(path, index), ops)
         for index in range(len(a) - 1, common - 1, -1):  # from the end: indices stay valid
             ops.append({"op": "remove", "path": pointer(path, index)})
         for index in range(common, len(b)):

@@ -38,7 +38,7 @@ from sqlalchemy.pool import StaticPool
 from ..domain.ceremony import ArchivedRun, CeremonyState
 from ..domain.plan import Plan
 from ..plans import plan_from_dict, plan_to_dict
-from .codec import state_from_dict, state_to_dict
+from .codec import PointMemo, state_from_dict, state_to_dict
 from .tables import (
     audit,
     calendar_components,
@@ -213,6 +213,10 @@ class Store:
         # (event id, plan revision): the checked plan, newest last.
         self._plans: OrderedDict[tuple[int, int], Plan] = OrderedDict()
         self._plans_lock = threading.Lock()
+        # Each event's state as last read or stored, by (plan revision, version): a change
+        # reads the version, not the whole state, when this process holds it already.
+        self._records: dict[int, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._points = PointMemo()
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -383,16 +387,34 @@ class Store:
     def load_state(self, event_id: int) -> tuple[Plan, CeremonyState]:
         """Return an event's plan and its latest committed state."""
         plan, record = self.load_state_record(event_id)
-        return plan, state_from_dict(record)
+        return plan, self.state_of(record)
+
+    def state_of(self, record: dict[str, Any]) -> CeremonyState:
+        """Return the state stored as ``record``, reusing the points decoded before."""
+        return state_from_dict(record, self._points)
 
     def load_state_record(self, event_id: int) -> tuple[Plan, dict[str, Any]]:
-        """Return an event's plan and its latest committed state as stored (a JSON dict)."""
+        """Return an event's plan and its latest committed state as stored (a JSON dict).
+
+        The dict is shared with later readers: it must not be altered.
+        """
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(events.c.plan_revision, events.c.state).where(events.c.id == event_id)
+                select(events.c.plan_revision, events.c.version).where(events.c.id == event_id)
             ).one()
+            kept = self._records.get(event_id)
+            if kept is not None and kept[0] == (row.plan_revision, row.version):
+                record = kept[1]
+            else:
+                row = conn.execute(
+                    select(events.c.plan_revision, events.c.version, events.c.state).where(
+                        events.c.id == event_id
+                    )
+                ).one()
+                record = row.state
+                self._records[event_id] = ((row.plan_revision, row.version), record)
             plan = self._plan(event_id, row.plan_revision, conn)
-        return plan, row.state
+        return plan, record
 
     def _plan(self, event_id: int, revision: int, conn: Connection) -> Plan:
         """Return an event's checked plan at ``revision``, read and checked only once."""
@@ -465,13 +487,16 @@ class Store:
         A run the change ended (``archive``) and the audit log's entry for the change are
         stored in the same transaction, so they are kept exactly when the change is.
         """
+        record = state_to_dict(state, self._points)
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(events)
                 .where(events.c.id == event_id, events.c.version == seen_version)
-                .values(state=state_to_dict(state), version=state.version, updated_at=now)
+                .values(state=record, version=state.version, updated_at=now)
+                .returning(events.c.plan_revision)
             )
-            if result.rowcount != 1:
+            revision = result.scalar_one_or_none()
+            if revision is None:
                 return False
             if archive is not None:
                 conn.execute(
@@ -486,7 +511,8 @@ class Store:
                 )
             if audit_entry is not None:
                 self.add_audit_entry(conn, audit_entry)
-            return True
+        self._records[event_id] = ((revision, state.version), record)
+        return True
 
     def archived_runs(self, event_id: int) -> list[ArchivedRunRow]:
         """Return every archived run of an event (without its record), in order."""

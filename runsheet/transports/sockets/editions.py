@@ -209,6 +209,6 @@ def _points_with_own_changes(before: Edition, after: Edition) -> list[tuple[int,
         (index, point_id)
         for index, point_id in enumerate(after.point_ids)
         if everyone
-        or old_points[index] != new_points[index]
+        or (old_points[index] is not new_points[index] and old_points[index] != new_points[index])
         or answers_old.get(point_id) != answers_new.get(point_id)
     ]
