@@ -99,6 +99,14 @@ def specs_for(deployment: Any, args: argparse.Namespace) -> tuple[list[ClientSpe
     return specs, 1 + len(connected)
 
 
+def connections_per_process(args: argparse.Namespace) -> int:
+    """Return the connections one process must hold: its share of the clients, and room."""
+    if args.idle:
+        return args.idle + 1000
+    points = args.points if args.point_clients is None else args.point_clients
+    return (points + args.viewers) // args.processes + 1000
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmark; return its figures."""
     with tempfile.TemporaryDirectory(prefix="runsheet-national-") as folder_name:
@@ -115,7 +123,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 1 if args.idle else args.processes,
                 database_url,
                 REDIS,
-                {"RUNSHEET_HTTP_REQUESTS_PER_SECOND": "0"},
+                {
+                    "RUNSHEET_HTTP_REQUESTS_PER_SECOND": "0",
+                    # Each process holds its share of the clients (4,096 by default).
+                    "RUNSHEET_MAX_CONNECTIONS": str(connections_per_process(args)),
+                },
                 plan_path=plan,
             ) as deployment,
         ):

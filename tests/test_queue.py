@@ -46,6 +46,9 @@ class RecordingServer:
             return
         self.emitted.append((event, body["version"], tuple(to), options))
 
+    def start_background_task(self, target, *args) -> None:  # noqa: ANN001
+        target(*args)  # at once: the test sees what a background send would have sent
+
     def versions_to(self, room: str) -> list[int]:
         return [version for _, version, rooms, _ in self.emitted if room in rooms]
 

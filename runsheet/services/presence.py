@@ -15,10 +15,11 @@ within a minute are a few dozen changes of the state, not 3,500 one after the ot
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
+
+from .coalesce import Coalesced
 
 if TYPE_CHECKING:
     from . import Services
@@ -47,9 +48,7 @@ class PresenceKeeper:
         # they are threads or green threads to match its async mode.
         self._spawn = spawn
         self._sleep = sleep
-        self._lock = threading.Lock()
-        self._refreshing = False  # a refresh runs (or is about to)
-        self._asked_again = False  # someone asked while it ran: one more after it
+        self._refreshes = Coalesced(services.ceremony.refresh_presence, spawn, "refresh presence")
 
     def page_connected(self, sid: str, event_id: int, point_id: str) -> None:
         """Record a point page's connection; its point turns online at the next refresh."""
@@ -61,24 +60,7 @@ class PresenceKeeper:
 
     def refresh_soon(self) -> None:
         """Refresh presence in the background now, or once more after the refresh running."""
-        with self._lock:
-            if self._refreshing:
-                self._asked_again = True
-                return
-            self._refreshing = True
-        self._spawn(self._refresh_while_asked)
-
-    def _refresh_while_asked(self) -> None:
-        while True:
-            try:
-                self.services.ceremony.refresh_presence()
-            except Exception:  # the heartbeat refreshes again soon; say why this one failed
-                logger.exception("could not refresh presence")
-            with self._lock:
-                if not self._asked_again:
-                    self._refreshing = False
-                    return
-                self._asked_again = False
+        self._refreshes.request()
 
     def page_disconnected(self, sid: str) -> None:
         """Record a point page's departure; its point turns offline after the grace period."""

@@ -12,12 +12,22 @@ sent; when the change was made from another version (another process made the on
 between), it builds that version's edition from the stored state the change started from
 (``Current.previous``). Without either, patch clients get the state whole.
 
-Changes that come faster than they can be sent are sent together: a change waiting for
-the one being sent sends, when its turn comes, the newest state handed to this process
-(the others find it sent and return). The patch then goes from the last version sent,
-provided every version in between was this process's and skipped (nobody sent it);
-otherwise from the version before. At 3,500 points a check-in storm is then one patch
-per send for every viewer, not one per check-in.
+Up to ``FULL_POINTS_LIMIT`` points every change goes to every client, in order, through
+the message queue when there is one. Above it (a national conference) changes that come
+faster than they can be sent are merged, one send for all of them:
+
+- with a message queue (several processes), states and patches do not go through the
+  queue: each process sends its own clients the newest committed state, whichever process
+  committed it (a change made here asks for it at once; ``Heartbeat`` watches the stored
+  version for the others'), in the background, once for all the changes committed while
+  its last send ran (``Coalesced``). Its clients hold the version it last sent, so its
+  patches start from there. A check-in storm at 3,500 points on two processes is then a
+  send every few dozen milliseconds per process, not one per check-in through Redis to
+  every screen;
+- without a queue, a change waiting for the one being sent sends, when its turn comes, the
+  newest state handed to this process (the others find it sent and return). The patch
+  then goes from the last version sent, provided every version in between was this
+  process's and skipped (nobody sent it); otherwise from the version before.
 
 When the state to send belongs to another event than the one this broadcaster last spoke
 of (another event was made active, here or in another process), every client first hears
@@ -34,7 +44,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ...services.ceremony import CeremonyService, Current
-from ...services.snapshot import state_body
+from ...services.coalesce import Coalesced
+from ...services.snapshot import state_body, trims_points
 from ...services.tokens import Actor
 from .editions import PATCH_SUFFIX, SHARED_POINTS_ROOM, Edition, patch_room, patches
 from .rooms import room_of
@@ -49,7 +60,13 @@ EVENT_CHANGED = "event_changed"
 class Broadcaster:
     """Send states to this process's clients: a newcomer's first one, then every change."""
 
-    def __init__(self, server: Any, ceremony: CeremonyService, queued: bool) -> None:
+    def __init__(
+        self,
+        server: Any,
+        ceremony: CeremonyService,
+        queued: bool,
+        spawn: Callable[..., object] | None = None,
+    ) -> None:
         self.server = server
         self.ceremony = ceremony
         self.queued = queued
@@ -57,7 +74,6 @@ class Broadcaster:
         # a client joins its room only after its first state.
         self.send_lock = threading.RLock()
         self._sent: tuple[int, int] | None = None  # (event id, version) last broadcast
-        self._caught_up: tuple[int, int] | None = None  # (event id, version) last caught up
         self._edition: Edition | None = None  # the last version's states sent
         self._announced: int | None = None  # the event whose states this process sends
         self._newest: Current | None = None  # the newest change handed to this process
@@ -65,6 +81,8 @@ class Broadcaster:
         self._newest_lock = threading.Lock()
         # Called (under the send lock) when the event changes, before its first state goes out.
         self.on_switch: Callable[[Current], None] = lambda current: None
+        spawn = spawn or server.start_background_task
+        self._sends_here = Coalesced(self._send_newest_here, spawn, "send the newest state")
 
     def body(self, actor: Actor, current: Current) -> dict[str, Any]:
         """Return the state JSON for ``actor``, as the HTTP API returns it."""
@@ -78,10 +96,12 @@ class Broadcaster:
         """
         with self.send_lock:
             current = self.ceremony.current()
+            # Bring everyone to this version first, so that no older state (still on its
+            # way from another thread) can reach this client after its first one.
             if not self.queued:
-                # Bring everyone to this version first, so that no older state (still on
-                # its way from another thread) can reach this client after its first one.
                 self._broadcast(current)
+            elif trims_points(current.plan):  # this process sends its clients every state
+                self._send_here(current)
             self.server.emit("session", {"role": actor.role, "point_id": actor.point_id}, to=sid)
             self.server.emit(STATE_EVENT, self.body(actor, current), to=sid)
             room = room_of(actor)
@@ -93,7 +113,21 @@ class Broadcaster:
                 self.server.enter_room(sid, SHARED_POINTS_ROOM)
 
     def broadcast(self, current: Current) -> None:
-        """Send a committed state (or a newer one) to every client, each its own variant."""
+        """Send a committed state to every client, each role its own variant.
+
+        Up to ``FULL_POINTS_LIMIT`` points every change goes out, in order (through the
+        queue when there is one). Above it changes that come faster than they can be sent
+        are merged (see the module's docstring): with a queue, this process sends its own
+        clients the newest state in the background (``send_soon``); without, the change
+        waiting its turn sends the newest state handed to this process.
+        """
+        if not trims_points(current.plan):
+            with self.send_lock:
+                self._broadcast(current)
+            return
+        if self.queued:
+            self.send_soon()
+            return
         with self._newest_lock:
             newest = self._newest
             if (
@@ -105,8 +139,36 @@ class Broadcaster:
             self._skipped.add((current.event_id, current.version))
         with self.send_lock:
             with self._newest_lock:
-                current = self._newest if self._newest is not None else current
-            self._broadcast(current)
+                newest = self._newest
+            self._broadcast(newest if newest is not None else current)
+
+    def send_soon(self) -> None:
+        """Send this process's clients the newest committed state, in the background.
+
+        Once more after the send under way, if one is: every change committed before a
+        send starts is in it.
+        """
+        self._sends_here.request()
+
+    def _send_newest_here(self) -> None:
+        with self.send_lock:
+            current = self.ceremony.current()
+            if trims_points(current.plan):  # up to the limit, the queue carries every change
+                self._send_here(current)
+
+    def _send_here(self, current: Current) -> bool:
+        """Send ``current`` to this process's own clients unless they have it; say if sent.
+
+        Under the send lock. Patches go from the last version this process sent, which its
+        patch clients hold.
+        """
+        if _reached(self._sent, current):
+            return False
+        self._sent = (current.event_id, current.version)
+        self.announce(current, through_queue=False)
+        edition = Edition.build(current, self.ceremony.clock())
+        self._send(edition, self._edition, ignore_queue=True)
+        return True
 
     def announce(self, current: Current, through_queue: bool = True) -> bool:
         """Tell every client ``event_changed`` if ``current`` is of another event; say if so.
@@ -201,25 +263,13 @@ class Broadcaster:
         return {room for room in rooms.get("/", {}) if isinstance(room, str)}
 
     def catch_up(self) -> bool:
-        """Send this process's clients the database's state if the queue may have missed it.
+        """Send this process's clients the database's state if they lack it; say if sent.
 
-        With a message queue, a change reaches the clients of the process that made it
-        directly and the others' through the queue, which loses what it carries while Redis
-        restarts. So the database's current state, when this process neither broadcast it
-        nor caught up with it already, goes to this process's own rooms only (every process
-        catches up its own clients); patch clients get the patch from the last version this
-        process sent (a client that holds another one asks for the state again). Say
-        whether it was sent.
+        The heartbeat's safety net: a change this process was not told of in time (the
+        watch missed it, a send failed) reaches its clients at the next beat.
         """
         with self.send_lock:
-            current = self.ceremony.current()  # under the lock: nothing newer went out since
-            if _reached(self._sent, current) or _reached(self._caught_up, current):
-                return False
-            self._caught_up = (current.event_id, current.version)
-            self.announce(current, through_queue=False)
-            edition = Edition.build(current, self.ceremony.clock())
-            self._send(edition, self._edition, ignore_queue=True)
-        return True
+            return self._send_here(self.ceremony.current())
 
     def variants(self, current: Current) -> list[tuple[dict[str, Any], list[str]]]:
         """Return each distinct state JSON a change sends, with the rooms it goes to."""

@@ -1,4 +1,9 @@
-"""The sockets' heartbeat: presence refreshed, revoked tokens dropped, missed changes sent."""
+"""The sockets' heartbeat: presence refreshed, revoked tokens dropped, missed changes sent.
+
+With a message queue (several processes) it also watches the stored version of the active
+event, every ``WATCH_SECONDS``, and asks the broadcaster to send its clients a state that
+another process committed (``Broadcaster.send_soon``): a cheap read of two numbers.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,10 @@ from .broadcast import Broadcaster
 from .clients import Clients
 
 logger = logging.getLogger(__name__)
+
+# How often a process with a message queue looks for changes other processes committed:
+# what a screen of this process waits, at most, beyond the other's send.
+WATCH_SECONDS = 0.05
 
 
 class Heartbeat:
@@ -44,6 +53,8 @@ class Heartbeat:
                 return
             self._started = True
         self.server.start_background_task(self._beat)
+        if self.broadcaster.queued:
+            self.server.start_background_task(self._watch)
 
     def stop(self) -> None:
         """Stop beating and record that this process's pages have left."""
@@ -63,6 +74,18 @@ class Heartbeat:
             except Exception:  # a database hiccup must not end the heartbeat
                 logger.exception("the socket heartbeat failed; trying again")
 
+    def _watch(self) -> None:
+        seen = None
+        while not self._stopped:
+            self.server.sleep(WATCH_SECONDS)
+            try:
+                stored = self.ceremony.store.active_event_version()
+            except Exception:  # a database hiccup: the heartbeat logs what is wrong
+                continue
+            if stored != seen:
+                seen = stored
+                self.broadcaster.send_soon()
+
     def tick(self) -> None:
         """Refresh presence, drop clients whose token no longer holds, send missed changes."""
         check_clock(self.ceremony.clock)  # a wall clock that jumped is logged (and followed)
@@ -75,9 +98,8 @@ class Heartbeat:
             self.server.disconnect(sid)
         if not self.broadcaster.queued:
             # Changes committed by another process (the CLI, a second server sharing the
-            # database without a queue) reach this process's clients here. With a message
-            # queue every process publishes its own changes, so nothing is missed.
+            # database without a queue) reach this process's clients here.
             self.broadcaster.broadcast(current)
         else:
-            # A change the queue lost (Redis restarting) reaches this process's clients here.
+            # A change the watch did not hand on in time reaches this process's clients here.
             self.broadcaster.catch_up()

@@ -1,0 +1,49 @@
+"""Work asked for while it runs is done once more after it, once for all who asked.
+
+A state that changes faster than its consequences can be worked out (presence refreshed,
+the state sent to every screen) needs the work done for the newest state, not once per
+change: ``Coalesced.request()`` starts the work in the background, or, while it runs,
+marks it to run once more when it ends. Each run sees everything asked for before it
+started, so nothing asked for is left undone, and N requests during one run cost one run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
+
+
+class Coalesced:
+    """Run ``task`` in the background on request, one run at a time, repeats merged."""
+
+    def __init__(self, task: Callable[[], object], spawn: Callable[..., object], what: str):
+        self._task = task
+        self._spawn = spawn  # a thread or a green thread, as the caller's server runs them
+        self._what = what  # for the log: "refresh presence"
+        self._lock = threading.Lock()
+        self._running = False
+        self._asked_again = False
+
+    def request(self) -> None:
+        """Run the task now in the background, or once more after the run under way."""
+        with self._lock:
+            if self._running:
+                self._asked_again = True
+                return
+            self._running = True
+        self._spawn(self._run)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self._task()
+            except Exception:  # the next request (or a heartbeat) tries again
+                logger.exception("could not %s", self._what)
+            with self._lock:
+                if not self._asked_again:
+                    self._running = False
+                    return
+                self._asked_again = False
