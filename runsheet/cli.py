@@ -31,10 +31,23 @@ def main() -> None:
     """Run the ``runsheet`` command line."""
     warnings.filterwarnings("ignore", message=EVENTLET_NOTICE, category=Warning)
     if _serving(sys.argv[1:]) and _async_mode() == "eventlet":
-        import eventlet
-
-        eventlet.monkey_patch()
+        go_green()
     cli(prog_name="runsheet")
+
+
+def go_green() -> None:
+    """Make blocking calls cooperate with eventlet's green threads (before anything else).
+
+    eventlet's monkey-patching covers Python's sockets and ``select``; psycopg 3's C
+    extension waits for PostgreSQL in C (``wait_c``), which no monkey-patching reaches, so
+    every query would stop every green thread of the process until PostgreSQL answered.
+    psycopg picks its wait function when it is first imported, after this, and
+    ``PSYCOPG_WAIT_FUNC`` makes it the one that waits on (patched) ``selectors``.
+    """
+    import eventlet
+
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_selector")
+    eventlet.monkey_patch()
 
 
 def _serving(args: list[str]) -> bool:

@@ -97,6 +97,8 @@ class CeremonyService:
         self._subscribers: list[Subscriber] = []
         self._latest: Current | None = None
         self._lock = threading.Lock()
+        self._loading = threading.Lock()  # held while a state new to this process loads
+        self._writing = threading.Lock()  # held while this process makes a change
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Call ``subscriber`` with the new state after every committed change."""
@@ -113,8 +115,16 @@ class CeremonyService:
         latest = self._latest
         if latest is not None and latest.event_id == event_id and latest.version == version:
             return latest
-        plan, state = self.store.load_state(event_id)
-        return self._remember(Current(event_id, plan, state))
+        # One reader at a time loads a state this process has not seen; the others wait
+        # and take it (at 3,500 points a state is 500 KB of JSON: a crowd of pages
+        # connecting after a change would otherwise each load it, all holding a
+        # database connection).
+        with self._loading:
+            latest = self._latest
+            if latest is not None and latest.event_id == event_id and latest.version >= version:
+                return latest
+            plan, state = self.store.load_state(event_id)
+            return self._remember(Current(event_id, plan, state))
 
     def _remember(self, current: Current) -> Current:
         with self._lock:
@@ -188,27 +198,45 @@ class CeremonyService:
         """
         event_id = self.current().event_id
         for _ in range(MAX_ATTEMPTS):
-            plan, record = self.store.load_state_record(event_id)
-            state = self.store.state_of(record)
-            seen_version = state.version
-            run_number = run_number_of(state)
-            now = reading_after(self.clock, state.updated_at)
-            ceremony = Ceremony(plan, state, self.move_guard)
-            rule(ceremony, now)
-            current = Current(event_id, plan, state, previous=record)
-            if state.version == seen_version:
-                return self._remember(current)  # nothing changed: nothing to store or tell
-            told = note() if callable(note) else note
-            entry = None
-            if told is not None:
-                entry = told.entry(event_id, run_number, now, seen_version, state.version)
-            if self.store.save_state(
-                event_id, state, seen_version, now, ceremony.archived, audit_entry=entry
-            ):
-                self._remember(current)
-                self.publish(current)
+            # One change at a time in this process: the others wait here, not in the
+            # database. Tried together, they would each send the whole state (500 KB at
+            # 3,500 points) to wait on the row's lock, and all but one find it changed.
+            with self._writing:
+                outcome = self._try_change(event_id, rule, note)
+            if outcome is not None:
+                current, stored = outcome
+                if stored:
+                    self.publish(current)
                 return current
         raise Conflict("the ceremony is changing too fast; try again")
+
+    def _try_change(
+        self, event_id: int, rule: Callable[[Ceremony, datetime], object], note: Note
+    ) -> tuple[Current, bool] | None:
+        """Apply ``rule`` to the stored state and store it; None if another change came first.
+
+        Return the resulting state and whether it was stored (False: the rule changed
+        nothing).
+        """
+        plan, record = self.store.load_state_record(event_id)
+        state = self.store.state_of(record)
+        seen_version = state.version
+        run_number = run_number_of(state)
+        now = reading_after(self.clock, state.updated_at)
+        ceremony = Ceremony(plan, state, self.move_guard)
+        rule(ceremony, now)
+        current = Current(event_id, plan, state, previous=record)
+        if state.version == seen_version:
+            return self._remember(current), False  # nothing changed: nothing to store or tell
+        told = note() if callable(note) else note
+        entry = None
+        if told is not None:
+            entry = told.entry(event_id, run_number, now, seen_version, state.version)
+        if not self.store.save_state(
+            event_id, state, seen_version, now, ceremony.archived, audit_entry=entry
+        ):
+            return None
+        return self._remember(current), True
 
     def announce(self, current: Current) -> None:
         """Remember and publish a state committed outside ``change`` (e.g. an edited plan)."""

@@ -103,8 +103,10 @@ class Broadcaster:
                 # Bring everyone to this version first, so that no older state (still on
                 # its way from another thread) can reach this client after its first one.
                 self._broadcast(current)
-            self.server.emit("session", {"role": actor.role, "point_id": actor.point_id}, to=sid)
-            self.server.emit(STATE_EVENT, self.body(actor, current), to=sid)
+            # The client is this process's: its first messages need not cross the queue.
+            session = {"role": actor.role, "point_id": actor.point_id}
+            self.server.emit("session", session, to=sid, ignore_queue=True)
+            self.server.emit(STATE_EVENT, self.body(actor, current), to=sid, ignore_queue=True)
             room = room_of(actor)
             if not wants_patches:
                 self.server.enter_room(sid, room)
