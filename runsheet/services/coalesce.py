@@ -5,9 +5,10 @@ the state sent to every screen) needs the work done for the newest state, not on
 change: ``Coalesced.request()`` starts the work in the background, or, while it runs,
 marks it to run once more when it ends. Each run sees everything asked for before it
 started, so nothing asked for is left undone, and N requests during one run cost one run.
-With ``spacing``, a run asked for during the last one starts no sooner than ``spacing``
-seconds after the last one started: work that a crowd keeps asking for (3,500 pages
-connecting) is then done a few times a second, not back to back.
+Between runs the others get a turn; with ``spacing``, a run asked for during the last one
+starts no sooner than ``spacing`` seconds after the last one started: work that a crowd
+keeps asking for (3,500 pages connecting) is then done a few times a second, not back to
+back.
 """
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ class Coalesced:
         started: float | None = None
         while True:
             if started is not None:  # asked again: wait out the spacing, then run for all
-                wait = started + self._spacing - time.monotonic()
-                if wait > 0:
-                    self._sleep(wait)
+                # Always through the sleep, if only for no time: a green thread that ran
+                # again at once would take the locks its task holds before anyone waiting
+                # on them had a turn (the heartbeat waited on the broadcaster's for minutes).
+                self._sleep(max(0.0, started + self._spacing - time.monotonic()))
             with self._lock:
                 self._asked_again = False  # what was asked until now, this run does
             started = time.monotonic()

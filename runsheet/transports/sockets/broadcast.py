@@ -53,6 +53,10 @@ from .rooms import room_of
 STATE_EVENT = "state"
 PATCH_EVENT = "patch"
 
+# Above the points limit, a process sends its clients the newest state at most this often
+# while changes keep coming (each send writes to every one of its clients).
+SEND_SPACING_SECONDS = 0.05
+
 # Sent to every client when the active event changes: {"slug", "title"} of the new one.
 EVENT_CHANGED = "event_changed"
 
@@ -82,8 +86,13 @@ class Broadcaster:
         self._newest_lock = threading.Lock()
         # Called (under the send lock) when the event changes, before its first state goes out.
         self.on_switch: Callable[[Current], None] = lambda current: None
-        spawn = spawn or server.start_background_task
-        self._sends_here = Coalesced(self._send_newest_here, spawn, "send the newest state")
+        self._sends_here = Coalesced(
+            self._send_newest_here,
+            spawn or server.start_background_task,
+            "send the newest state",
+            spacing=SEND_SPACING_SECONDS,
+            sleep=getattr(server, "sleep", None),
+        )
 
     def body(self, actor: Actor, current: Current) -> dict[str, Any]:
         """Return the state JSON for ``actor``, as the HTTP API returns it."""
