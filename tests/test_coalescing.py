@@ -24,9 +24,9 @@ from runsheet.services.plans import install_plan
 from runsheet.services.presence import PresenceKeeper
 from runsheet.services.snapshot import FULL_POINTS_LIMIT
 from runsheet.services.state_patch import CLOCK_KEYS
-from runsheet.services.tokens import Actor
+from runsheet.services.tokens import Actor, hash_token, holders
 from runsheet.storage.codec import PointMemo, state_from_dict, state_to_dict
-from runsheet.storage.store import Store
+from runsheet.storage.store import TOKENS_PER_QUERY, Store
 from runsheet.transports.sockets.broadcast import Broadcaster
 from tests.conftest import make_app
 
@@ -294,3 +294,32 @@ def test_up_to_the_points_limit_every_change_goes_out_in_order(database_url, clo
         thread.join(WAIT)
     versions = [body["version"] for event, body in server.to("public") if event == "state"]
     assert versions[1:] == [change.version for change in changes]  # the SPEC: every change
+
+
+def test_every_connected_pages_token_is_checked_in_one_look_up(app, tokens):
+    store = app.extensions["runsheet"].store
+    event_id = app.extensions["runsheet"].ceremony.current().event_id
+    asked: list[list[str]] = []
+    token_holders = store.token_holders
+
+    def counted(hashes):  # noqa: ANN001, ANN202
+        asked.append(list(hashes))
+        return token_holders(hashes)
+
+    store.token_holders = counted
+    everyone = {**tokens, "stranger": "not-a-token-of-anyone"}
+    held = holders(store, event_id, everyone.values())
+
+    assert len(asked) == 1  # one call for every token, however many pages hold them
+    assert held[tokens["mc"]] == Actor("mc")
+    assert held[tokens["organizer"]] == Actor("organizer")
+    assert held[tokens["thoi-an"]] == Actor("point", "thoi-an")
+    assert held["not-a-token-of-anyone"] is None
+
+
+def test_tokens_are_looked_up_a_few_hundred_at_a_time(app, tokens):
+    store = app.extensions["runsheet"].store
+    hashes = [hash_token(token) for token in tokens.values()]
+    padding = [hash_token(f"unknown-{n}") for n in range(TOKENS_PER_QUERY + 10)]
+    found = store.token_holders(padding[:TOKENS_PER_QUERY] + hashes + padding)
+    assert set(found) == set(hashes)  # past the first query's worth too

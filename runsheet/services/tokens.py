@@ -14,12 +14,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from ..domain.errors import OtherEvent, Unauthenticated
 from ..domain.plan import Plan
-from ..storage.store import Store
+from ..storage.store import Store, TokenHolder
 
 
 @dataclass(frozen=True)
@@ -152,12 +152,34 @@ def identify(store: Store, event_id: int, token: str | None) -> Actor:
     holder = store.token_holder(hash_token(token))
     if holder is None:
         raise Unauthenticated("the token is not valid for this event")
+    actor = _actor_of(holder, event_id)
+    if actor is not None:
+        return actor
+    # Another event's token: say which event it is for, and which one is active.
+    link_event = store.event_heading(holder.event_id)
+    active_event = store.event_heading(event_id)
+    if link_event is None or active_event is None:  # deleted meanwhile
+        raise Unauthenticated("the token is not valid for this event")
+    raise OtherEvent(link_event, active_event)
+
+
+def holders(store: Store, event_id: int, tokens: Iterable[str]) -> dict[str, Actor | None]:
+    """Return who holds each token for this event now, in one look-up for all.
+
+    None for a token that no longer holds for it (rotated, deleted, another event's): the
+    heartbeat checks every connected page's token this way, not one query per page.
+    """
+    hashes = {hash_token(token): token for token in tokens}
+    found = store.token_holders(hashes)
+    return {token: _actor_of(found.get(digest), event_id) for digest, token in hashes.items()}
+
+
+def _actor_of(holder: TokenHolder | None, event_id: int) -> Actor | None:
+    """Return the actor a token's holder is for this event, or None if it is no one here."""
+    if holder is None:
+        return None
     if holder.role == ORGANIZER_ROLE:
-        return Actor(ORGANIZER_ROLE)
+        return Actor(ORGANIZER_ROLE)  # the organizer's link holds for every event
     if holder.event_id != event_id:
-        link_event = store.event_heading(holder.event_id)
-        active_event = store.event_heading(event_id)
-        if link_event is None or active_event is None:  # deleted meanwhile
-            raise Unauthenticated("the token is not valid for this event")
-        raise OtherEvent(link_event, active_event)
+        return None
     return Actor(holder.role, holder.point_id)

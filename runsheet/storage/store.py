@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +92,11 @@ class ArchivedRunRow:
     kind: str
     started_at: datetime
     ended_at: datetime
+
+
+# Tokens looked up in one query when many are checked at once (the heartbeat's check of
+# every connected page's token: 1,750 per process at 3,500 points).
+TOKENS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -639,6 +644,21 @@ class Store:
                 )
             ).first()
         return TokenHolder(row.event_id, row.role, row.point_id) if row else None
+
+    def token_holders(self, token_hashes: Iterable[str]) -> dict[str, TokenHolder]:
+        """Return who holds each of these tokens, by hash (a hash nobody holds is absent)."""
+        wanted = list(dict.fromkeys(token_hashes))
+        found: dict[str, TokenHolder] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), TOKENS_PER_QUERY):
+                rows = conn.execute(
+                    select(
+                        tokens.c.token_hash, tokens.c.event_id, tokens.c.role, tokens.c.point_id
+                    ).where(tokens.c.token_hash.in_(wanted[start : start + TOKENS_PER_QUERY]))
+                )
+                for row in rows:
+                    found[row.token_hash] = TokenHolder(row.event_id, row.role, row.point_id)
+        return found
 
     def token_roles(self, event_id: int) -> set[tuple[str, str | None]]:
         """Return the (role, point_id) pairs that have a token for this event."""

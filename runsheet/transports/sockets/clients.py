@@ -9,7 +9,7 @@ from typing import Any
 
 from ...domain.errors import InvalidInput, RateLimited, Unauthenticated
 from ...services.ratelimit import EventThrottle, TokenBucket, Verdict
-from ...services.tokens import PUBLIC, Actor, identify
+from ...services.tokens import PUBLIC, Actor, holders, identify
 from ...storage.store import Store
 from ..auth import console_label, page_token
 
@@ -143,20 +143,10 @@ class Clients:
         return client.actor  # the same holder, with the console it named on connecting
 
     def revoked(self, event_id: int) -> list[str]:
-        """Return the sids of clients whose token no longer holds (each token checked once)."""
-        verdicts: dict[str, bool] = {}
-        found = []
-        for sid, client in self.all():
-            if client.token is None:
-                continue
-            if client.token not in verdicts:
-                try:
-                    verdicts[client.token] = self.confirm(event_id, client) == client.actor
-                except TokenLost:
-                    verdicts[client.token] = False
-            if not verdicts[client.token]:
-                found.append(sid)
-        return found
+        """Return the sids of clients whose token no longer holds (one look-up for all)."""
+        connected = [(sid, client) for sid, client in self.all() if client.token is not None]
+        held = holders(self.store, event_id, {client.token for _, client in connected})
+        return [sid for sid, client in connected if held.get(client.token) != client.actor]
 
 
 def wants_patches(auth: Any) -> bool:
