@@ -18,6 +18,7 @@ import jsonpatch
 import pytest
 
 from bench.national_plan import national_plan_dict
+from bench.national_plan import point_id as national_point
 from runsheet.domain.ceremony import PointStatus
 from runsheet.plans import plan_from_dict
 from runsheet.services.plans import install_plan
@@ -57,9 +58,16 @@ class HeldServer:
         return [(event, body) for event, body, rooms in self.emitted if room in rooms]
 
 
-@pytest.fixture
-def national(database_url, clock):
-    """Return the ceremony service of an app whose active plan has 250 points (trimmed)."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def national(request, tmp_path, clock):
+    """Return the ceremony service of an app whose active plan has 250 points (trimmed).
+
+    On SQLite, then on the real PostgreSQL (where a change is stored in one statement).
+    """
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'national.sqlite3'}"
+    else:
+        database_url = request.getfixturevalue("postgres_url")
     app = make_app(database_url, clock)
     svc = app.extensions["runsheet"]
     install_plan(svc.store, plan_from_dict(national_plan_dict(250, 5)), svc.secret_key, clock())
@@ -323,3 +331,58 @@ def test_tokens_are_looked_up_a_few_hundred_at_a_time(app, tokens):
     padding = [hash_token(f"unknown-{n}") for n in range(TOKENS_PER_QUERY + 10)]
     found = store.token_holders(padding[:TOKENS_PER_QUERY] + hashes + padding)
     assert set(found) == set(hashes)  # past the first query's worth too
+
+
+def test_changes_waiting_for_the_writer_are_stored_together_each_with_its_version(national):
+    ceremony = national
+    store = ceremony.store
+    first_save = threading.Event()
+    release = threading.Event()
+    saves: list[int] = []
+    save_state = store.save_state
+
+    def held(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        saves.append(len(kwargs.get("audit_entries", ())))
+        if len(saves) == 1:
+            first_save.set()
+            assert release.wait(WAIT)
+        return save_state(*args, **kwargs)
+
+    store.save_state = held
+    start = ceremony.current().version
+    outcomes: dict[str, object] = {}
+
+    def act(name: str, actor: Actor, payload: dict) -> None:
+        try:
+            outcomes[actor.point_id or name] = ceremony.perform(actor, name, payload)
+        except Exception as error:  # noqa: BLE001 - the test looks at what each one heard
+            outcomes[actor.point_id or name] = error
+
+    def point(n: int) -> Actor:
+        return Actor("point", national_point(n))
+
+    threads = [threading.Thread(target=act, args=("checkin", point(0), {"by": "A", "present": 1}))]
+    threads[0].start()
+    assert first_save.wait(WAIT)  # the writer is storing the first check-in
+    later = [("checkin", point(n), {"by": f"B{n}", "present": n}) for n in range(1, 4)]
+    later.insert(1, ("clear_trouble", point(9), {}))  # refused: that point has no trouble
+    for args in later:
+        threads.append(threading.Thread(target=act, args=args))
+        threads[-1].start()
+    while len(ceremony._waiting) < len(later):  # every one waits for the writer
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(WAIT)
+
+    assert saves == [1, 3]  # the first alone, then the three that waited, at once
+    together = [outcomes[national_point(n)] for n in range(1, 4)]
+    assert all(o is together[0] for o in together)  # one state holds all three
+    assert together[0].version == start + 4
+    assert isinstance(outcomes[national_point(9)], Exception)
+    state = ceremony.current().state
+    assert all(state.points[national_point(n)].checkin is not None for n in range(4))
+    event_id = ceremony.current().event_id
+    logged = [e for e in store.audit_entries(event_id) if e.action == "checkin"]
+    versions = sorted((e.version_before, e.version_after) for e in logged)
+    assert versions == [(start + n, start + n + 1) for n in range(4)]  # one each, in turn

@@ -85,13 +85,11 @@ class RacingStore:
         """Run ``interloper`` (a change committed elsewhere) just before the next save."""
         self._interloper = interloper
 
-    def save_state(
-        self, event_id, state, seen_version, now, archive=None, audit_entry=None
-    ) -> bool:  # noqa: ANN001
+    def save_state(self, event_id, state, seen_version, now, archive=None, **entries) -> bool:  # noqa: ANN001, ANN003
         if self._interloper is not None:
             interloper, self._interloper = self._interloper, None
             interloper()
-        won = self._store.save_state(event_id, state, seen_version, now, archive, audit_entry)
+        won = self._store.save_state(event_id, state, seen_version, now, archive, **entries)
         self.saves.append((seen_version, won))
         return won
 

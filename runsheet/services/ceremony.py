@@ -23,7 +23,7 @@ from ..domain.ceremony import Ceremony, CeremonyState
 from ..domain.errors import Conflict, NotFound, RunsheetError
 from ..domain.plan import Plan
 from ..storage.codec import state_from_dict
-from ..storage.store import Store
+from ..storage.store import AuditEntry, Store
 from .actions import ACTIONS
 from .audit import (
     UNLOGGED_WHEN_DONE,
@@ -34,6 +34,7 @@ from .audit import (
 )
 from .clock import reading_after
 from .payloads import parse_payload
+from .snapshot import trims_points
 from .tokens import SYSTEM, Actor
 
 MAX_ATTEMPTS = 50
@@ -44,6 +45,17 @@ logger = logging.getLogger(__name__)
 # What the audit log's entry of a change says, or a function that tells it once the rule
 # has run (None: log nothing), for ``CeremonyService.change``.
 Note = AuditNote | Callable[[], AuditNote | None] | None
+
+
+@dataclass
+class _Waiting:
+    """A change waiting for this process's writer, and, once written, its outcome."""
+
+    rule: Callable[[Ceremony, datetime], object]
+    note: Note
+    done: bool = False
+    current: Current | None = None
+    error: BaseException | None = None
 
 
 def utc_now() -> datetime:
@@ -98,7 +110,9 @@ class CeremonyService:
         self._latest: Current | None = None
         self._lock = threading.Lock()
         self._loading = threading.Lock()  # held while a state new to this process loads
-        self._writing = threading.Lock()  # held while this process makes a change
+        self._writing = threading.Lock()  # held by this process's writer (see ``change``)
+        self._waiting: list[_Waiting] = []  # changes waiting for the writer, in order
+        self._waiting_lock = threading.Lock()
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Call ``subscriber`` with the new state after every committed change."""
@@ -195,48 +209,97 @@ class CeremonyService:
 
         ``note`` says what the audit log's entry of the change holds (logged only when the
         state changed, in the same transaction).
+
+        One writer at a time in this process: the others wait here, not in the database
+        (tried together they would each send the whole state, 500 KB at 3,500 points, to
+        wait on the row's lock, and all but one find it changed). Above the points limit
+        the writer applies every change waiting when its turn comes, in the order they
+        came, and stores them at once, each with its own version and audit entry: a
+        check-in storm is a few writes a second, not one per check-in. Up to the limit it
+        stores them one by one, so that every version is broadcast (the SPEC).
         """
-        event_id = self.current().event_id
-        for _ in range(MAX_ATTEMPTS):
-            # One change at a time in this process: the others wait here, not in the
-            # database. Tried together, they would each send the whole state (500 KB at
-            # 3,500 points) to wait on the row's lock, and all but one find it changed.
-            with self._writing:
-                outcome = self._try_change(event_id, rule, note)
-            if outcome is not None:
-                current, stored = outcome
-                if stored:
-                    self.publish(current)
-                return current
-        raise Conflict("the ceremony is changing too fast; try again")
+        mine = _Waiting(rule, note)
+        with self._waiting_lock:
+            self._waiting.append(mine)
+        with self._writing:
+            if not mine.done:
+                with self._waiting_lock:
+                    waiting, self._waiting = self._waiting, []
+                self._write(waiting)
+        if mine.error is not None:
+            raise mine.error
+        assert mine.current is not None
+        return mine.current
 
-    def _try_change(
-        self, event_id: int, rule: Callable[[Ceremony, datetime], object], note: Note
-    ) -> tuple[Current, bool] | None:
-        """Apply ``rule`` to the stored state and store it; None if another change came first.
+    def _write(self, waiting: list[_Waiting]) -> None:
+        """Store the waiting changes; each hears its outcome (``done``, ``error``)."""
+        try:
+            current = self.current()
+            together = trims_points(current.plan)
+            for group in [waiting] if together else [[one] for one in waiting]:
+                self._write_together(current.event_id, group)
+        except Exception as error:  # e.g. the database went away: everyone waiting hears it
+            for one in waiting:
+                if not one.done:
+                    one.error, one.done = error, True
 
-        Return the resulting state and whether it was stored (False: the rule changed
-        nothing).
+    def _write_together(self, event_id: int, group: list[_Waiting]) -> None:
+        pending, conflicts = list(group), 0
+        while pending:
+            outcome = self._try_changes(event_id, pending)
+            if outcome is None:  # another process changed the state first: apply them to its
+                conflicts += 1
+                if conflicts == MAX_ATTEMPTS:
+                    break
+                continue
+            current, applied, stored = outcome
+            for one in applied:
+                one.current, one.done = current, True
+            if stored:
+                self.publish(current)
+            pending = [one for one in pending if not one.done]
+        for one in pending:
+            one.error, one.done = Conflict("the ceremony is changing too fast; try again"), True
+
+    def _try_changes(
+        self, event_id: int, pending: list[_Waiting]
+    ) -> tuple[Current | None, list[_Waiting], bool] | None:
+        """Apply the pending changes to the stored state and store them.
+
+        Return the resulting state, the changes it holds and whether it was stored (False:
+        they changed nothing); None if another change came first. A refused change is
+        done with its error and nothing is stored (the state it may have half changed is
+        dropped): the others try again without it. After a change that ends a run
+        (archived with it) the rest wait for the next write.
         """
         plan, record = self.store.load_state_record(event_id)
         state = self.store.state_of(record)
         seen_version = state.version
-        run_number = run_number_of(state)
         now = reading_after(self.clock, state.updated_at)
         ceremony = Ceremony(plan, state, self.move_guard)
-        rule(ceremony, now)
+        applied: list[_Waiting] = []
+        entries: list[AuditEntry] = []
+        for one in pending:
+            before, run_number = state.version, run_number_of(state)
+            try:
+                one.rule(ceremony, now)
+            except Exception as error:
+                one.error, one.done = error, True
+                return None, [], False
+            applied.append(one)
+            told = one.note() if callable(one.note) else one.note
+            if told is not None and state.version != before:
+                entries.append(told.entry(event_id, run_number, now, before, state.version))
+            if ceremony.archived is not None:
+                break
         current = Current(event_id, plan, state, previous=record)
         if state.version == seen_version:
-            return self._remember(current), False  # nothing changed: nothing to store or tell
-        told = note() if callable(note) else note
-        entry = None
-        if told is not None:
-            entry = told.entry(event_id, run_number, now, seen_version, state.version)
+            return self._remember(current), applied, False  # nothing to store or tell
         if not self.store.save_state(
-            event_id, state, seen_version, now, ceremony.archived, audit_entry=entry
+            event_id, state, seen_version, now, ceremony.archived, audit_entries=entries
         ):
             return None
-        return self._remember(current), True
+        return self._remember(current), applied, True
 
     def announce(self, current: Current) -> None:
         """Remember and publish a state committed outside ``change`` (e.g. an edited plan)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -188,7 +189,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     options: dict = {"connect_args": {"timeout": 30, "check_same_thread": False}}
     if url in ("sqlite://", "sqlite:///:memory:"):
         options["poolclass"] = StaticPool  # one shared in-memory database
@@ -488,12 +489,15 @@ class Store:
         now: datetime,
         archive: ArchivedRun | None = None,
         audit_entry: AuditEntry | None = None,
+        audit_entries: Sequence[AuditEntry] = (),
     ) -> bool:
         """Store ``state`` if the stored version is still ``seen_version``; say if it was.
 
-        A run the change ended (``archive``) and the audit log's entry for the change are
-        stored in the same transaction, so they are kept exactly when the change is.
+        A run the change ended (``archive``) and the audit log's entries for the change
+        (``audit_entry``, or several changes' ``audit_entries``) are stored with it, in one
+        transaction, so they are kept exactly when the change is.
         """
+        entries = [audit_entry, *audit_entries] if audit_entry else list(audit_entries)
         record = state_to_dict(state, self._points)
         compare_and_set = (
             update(events)
@@ -502,7 +506,7 @@ class Store:
             .returning(events.c.plan_revision)
         )
         if archive is None and self.engine.dialect.name == "postgresql":
-            revision = self._save_in_one_statement(compare_and_set, audit_entry)
+            revision = self._save_in_one_statement(compare_and_set, entries)
             if revision is None:
                 return False
             self._records[event_id] = ((revision, state.version), record)
@@ -522,29 +526,35 @@ class Store:
                         record=state_to_dict(archive.record),
                     )
                 )
-            if audit_entry is not None:
-                self.add_audit_entry(conn, audit_entry)
+            for entry in entries:
+                self.add_audit_entry(conn, entry)
         self._records[event_id] = ((revision, state.version), record)
         return True
 
-    def _save_in_one_statement(self, compare_and_set, audit_entry: AuditEntry | None) -> int | None:  # noqa: ANN001
-        """Run the compare-and-set and its audit entry as one statement; return the revision.
+    def _save_in_one_statement(self, compare_and_set, entries: list[AuditEntry]) -> int | None:  # noqa: ANN001
+        """Run the compare-and-set and its audit entries as one statement; return the revision.
 
         On PostgreSQL, in autocommit: the row's lock is held only while PostgreSQL runs the
         statement, never across a round trip to this process. Under load a process may
         take a while to send a transaction's next statement, and every other process's
         change of the ceremony waited on the row that long (a check-in storm at 3,500
-        points ran at two changes a second). The entry is inserted only if the row was.
+        points ran at two changes a second). The entries are inserted only if the row was.
         """
         changed = compare_and_set.cte("changed")
         statement = select(changed.c.plan_revision)
-        if audit_entry is not None:
-            values = _audit_values(audit_entry)
-            columns = [audit.c[name] for name in values]
-            row = select(*[literal(values[c.name], c.type) for c in columns]).where(
-                exists(select(changed.c.plan_revision))
+        if entries:
+            names = list(_audit_values(entries[0]))
+            columns = [audit.c[name] for name in names]
+            rows = [
+                select(*[literal(values[c.name], c.type) for c in columns]).where(
+                    exists(select(changed.c.plan_revision))
+                )
+                for values in map(_audit_values, entries)
+            ]
+            logged = insert(audit).from_select(
+                columns, union_all(*rows) if len(rows) > 1 else rows[0]
             )
-            statement = statement.add_cte(insert(audit).from_select(columns, row).cte("logged"))
+            statement = statement.add_cte(logged.cte("logged"))
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return conn.execute(statement).scalar_one_or_none()
 
