@@ -77,8 +77,7 @@ class Broadcaster:
         # Held while states are sent, so that they leave this process in version order and
         # a client joins its room only after its first state.
         self.send_lock = threading.RLock()
-        self._sent: tuple[int, int] | None = None  # (event id, version) last broadcast
-        self._sent_current: Current | None = None  # and its state
+        self._sent_current: Current | None = None  # the state last broadcast
         self._edition: Edition | None = None  # the last version's states sent
         self._announced: int | None = None  # the event whose states this process sends
         self._newest: Current | None = None  # the newest change handed to this process
@@ -189,9 +188,9 @@ class Broadcaster:
         Under the send lock. Patches go from the last version this process sent, which its
         patch clients hold.
         """
-        if _reached(self._sent, current):
+        if _reached(self._sent_current, current):
             return False
-        self._sent, self._sent_current = (current.event_id, current.version), current
+        self._sent_current = current
         self.announce(current, through_queue=False)
         edition = Edition.build(current, self.ceremony.clock())
         self._send(edition, self._edition, ignore_queue=True)
@@ -215,10 +214,10 @@ class Broadcaster:
         return True
 
     def _broadcast(self, current: Current) -> None:
-        if _reached(self._sent, current):
+        if _reached(self._sent_current, current):
             return  # this version, or a later one, has gone out already
         self.announce(current)
-        self._sent, self._sent_current = (current.event_id, current.version), current
+        self._sent_current = current
         edition = Edition.build(current, self.ceremony.clock())
         before = self._edition
         if not edition.follows(before) and not self._only_skipped_since(before, current):
@@ -328,6 +327,8 @@ def _same_event(before: Edition | None, after: Edition) -> bool:
     )
 
 
-def _reached(sent: tuple[int, int] | None, current: Current) -> bool:
-    """Say whether ``sent`` (event id, version) is ``current``'s version or a later one."""
-    return sent is not None and sent[0] == current.event_id and sent[1] >= current.version
+def _reached(sent: Current | None, current: Current) -> bool:
+    """Say whether ``sent`` is ``current``'s version, or a later one, of the same event."""
+    return (
+        sent is not None and sent.event_id == current.event_id and sent.version >= current.version
+    )
