@@ -7,10 +7,9 @@ point online until the grace period after it left has passed, so a page that rel
 reconnects at once never makes its point blink offline. Check-ins are part of the
 ceremony's state, not of presence, so no disconnect ever loses one.
 
-Presence is refreshed in the background, one refresh at a time and at most four a second:
-pages that connect while a refresh runs (or just ran) are counted by the one that follows
-it. So 3,500 point pages connecting within a minute are a few changes a second of the
-state, not 3,500 one after the other.
+Presence is refreshed in the background, one refresh at a time: pages that connect while
+a refresh runs are counted by the one that follows it. So 3,500 point pages connecting
+within a minute are a few changes a second of the state, not 3,500 one after the other.
 """
 
 from __future__ import annotations
@@ -30,11 +29,6 @@ logger = logging.getLogger(__name__)
 # Rows not seen for this many grace periods are deleted: long after they stopped counting,
 # with room for clocks of different hosts that disagree a little.
 PRUNE_AFTER_GRACE_PERIODS = 3
-
-# While pages keep connecting, presence is refreshed at most this often: a point turns
-# online within this long of its page connecting (plus the change itself), and 3,500 pages
-# connecting are a few changes a second, not one after the other with no room for others.
-REFRESH_SPACING_SECONDS = 0.25
 
 
 class PresenceKeeper:
