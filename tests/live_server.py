@@ -50,6 +50,9 @@ class LiveServer:
     app: Flask
     url: str
     tokens: dict[str, str]
+    # What closes before the server stops: the browser windows open on it, which would
+    # otherwise log their failed reconnections to a server that is gone.
+    closing: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def services(self):  # noqa: ANN201
@@ -75,10 +78,13 @@ def serve(database_url: str, **config: Any) -> Iterator[LiveServer]:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    served = LiveServer(app, url, tokens_of(app))
     thread.start()
     try:
-        yield LiveServer(app, url, tokens_of(app))
+        yield served
     finally:
+        for close in served.closing:
+            close()
         stop_sockets(app)
         server.shutdown()
         server.server_close()

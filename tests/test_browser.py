@@ -106,6 +106,10 @@ class Tabs:
     server: LiveServer
     console: Console
 
+    def __post_init__(self) -> None:
+        """Close the window before its server stops, whichever fixture stops first."""
+        self.server.closing.append(self.context.close)
+
     def open(self, url: str, wait_online: bool = True) -> Page:
         """Open a page in a new tab; wait until it is drawn and, if asked, connected."""
         page = self.console.watch(self.context.new_page())

@@ -16,6 +16,8 @@ import { ServerClock, localNow, sampleNavigation } from "./clock.js";
 import { applyPatch } from "./patch.js";
 
 const ACK_TIMEOUT_MS = 10000;
+// A resync that failed (no answer, or refused) is asked again after this long.
+const RESYNC_RETRY_MS = 1000;
 // Pages reload within this spread after a switch, so thousands of them do not all ask the
 // server for their page in the same instant.
 const RELOAD_SPREAD_MS = 1500;
@@ -42,6 +44,8 @@ export class Live {
     this.acceptAnyVersion = true;
     this.eventSlug = initialState ? initialState.event.slug : null;
     this.leaving = false;
+    this.resyncing = false; // a whole state asked for and not yet answered
+    this.pendingPatches = []; // patches that came while it was asked for
     if (initialState) this.start(initialState);
   }
 
@@ -102,6 +106,12 @@ export class Live {
   follow(message) {
     const shown = this.state;
     if (!shown || !message || !Array.isArray(message.ops)) return;
+    if (this.resyncing) {
+      // The answer may hold an older version than this patch (the server read its state
+      // before this change was committed): keep it to apply after the answer.
+      this.pendingPatches.push(message);
+      return;
+    }
     // A patch to a version the page holds, or one that came before a newer whole state.
     if (message.version <= shown.version && !this.acceptAnyVersion) return;
     if (message.from_version !== shown.version) {
@@ -129,13 +139,23 @@ export class Live {
     const socket = this.socket;
     if (this.resyncing || !socket || !socket.connected) return;
     this.resyncing = true;
+    this.pendingPatches = [];
     const sentAt = localNow();
     socket.timeout(ACK_TIMEOUT_MS).emit("resync", {}, (error, answer) => {
       this.resyncing = false;
-      if (error || !answer || !answer.ok || !answer.state) return; // the next patch retries
+      const pending = this.pendingPatches;
+      this.pendingPatches = [];
+      if (error || !answer || !answer.ok || !answer.state) {
+        // Ask again a moment later: no patch may come to retry it (the show may be quiet).
+        setTimeout(() => this.resync(), RESYNC_RETRY_MS);
+        return;
+      }
       this.clock.sample(answer.state.server_time, sentAt);
       this.acceptAnyVersion = true;
       this.deliver(answer.state);
+      // Patches that came meanwhile: those past the answer's version follow on from it
+      // (or, if one does not, ask again).
+      for (const message of pending) this.follow(message);
     });
   }
 
