@@ -54,6 +54,9 @@ class HeldServer:
     def start_background_task(self, target, *args) -> None:  # noqa: ANN001
         threading.Thread(target=target, args=args).start()
 
+    def enter_room(self, sid: str, room: str) -> None:
+        self.emitted.append(("joined", {"sid": sid}, (room,)))
+
     def to(self, room: str) -> list[tuple[str, dict]]:
         return [(event, body) for event, body, rooms in self.emitted if room in rooms]
 
@@ -119,6 +122,29 @@ def test_changes_made_while_one_is_sent_go_out_as_one_patch_from_the_version_sen
         expected = broadcaster.body(actor, ceremony.current())
         assert state["version"] == later[-1].version
         assert without_clock(state) == without_clock(expected)
+
+
+def test_pages_greeted_before_anything_was_sent_get_patches_from_their_version(national):
+    # A process that just started (e.g. after a restart, every page reconnecting) greets
+    # each page with the current state; its heartbeat must not then send every page the
+    # whole state again, and the next change goes out as a patch from that version.
+    ceremony = national
+    server = HeldServer()
+    broadcaster = Broadcaster(server, ceremony, queued=False)
+    greeted = ceremony.current()
+    broadcaster.greet("viewer", Actor("public"), wants_patches=True)
+    broadcaster.greet("mc-page", Actor("mc"), wants_patches=True)
+    assert not broadcaster.catch_up()
+    assert [event for event, _, _ in server.emitted if event == "state"] == ["state", "state"]
+
+    change = ceremony.perform(Actor("mc"), "advance", {})
+    broadcaster.broadcast(change)
+    for role, actor in (("public", Actor("public")), ("mc", Actor("mc"))):
+        (patch,) = [body for event, body in server.to(f"{role}#patches") if event == "patch"]
+        assert (patch["from_version"], patch["version"]) == (greeted.version, change.version)
+        state = broadcaster.body(actor, greeted)
+        patched = jsonpatch.apply_patch(state, patch["ops"])
+        assert without_clock(patched) == without_clock(broadcaster.body(actor, change))
 
 
 def test_a_change_another_process_made_in_between_is_patched_from_the_version_before(national):
