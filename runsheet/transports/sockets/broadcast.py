@@ -105,6 +105,12 @@ class Broadcaster:
         """
         with self.send_lock:
             current = self.ceremony.current()
+            if self._sent_current is None:
+                # Nothing sent yet (the process just started): its clients hold the state
+                # they were greeted with, so the next send patches from it rather than
+                # sending the whole state again to every page that reconnected.
+                self._sent_current = current
+                self._edition = Edition.build(current, self.ceremony.clock(), current.state)
             if trims_points(current.plan):
                 current = self._greeting(current)
             elif not self.queued:
@@ -132,14 +138,7 @@ class Broadcaster:
         of pages connecting one whole send each.)
         """
         sent = self._sent_current
-        if sent is None:
-            # Nothing sent yet (the process just started): its clients hold the state they
-            # were greeted with, so the next send patches from it rather than sending the
-            # whole state again to every page that reconnected.
-            self._sent_current = current
-            self._edition = Edition.build(current, self.ceremony.clock(), current.state)
-            return current
-        if sent.event_id != current.event_id or sent.version >= current.version:
+        if sent is None or sent.event_id != current.event_id or sent.version >= current.version:
             return current
         if self.queued:
             self.send_soon()
