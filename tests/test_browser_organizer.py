@@ -16,7 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from runsheet.i18n import catalog
 from tests.live_server import LiveServer, serve
@@ -258,6 +258,42 @@ def test_a_second_tab_without_changes_follows_the_other_tabs_save_by_itself(wind
         "Học tập suốt đời — chìa khóa của tương lai"
     )
     expect(second.locator("#stale-notice")).to_be_hidden()
+
+
+def test_the_page_loads_the_plan_once_and_a_reload_on_its_way_keeps_what_was_typed(windows, server):
+    first = open_organizer(windows(server))
+    other = windows(server)  # a second window, whose plan loads the test watches
+    plan_loads: list[str] = []
+    held: list[Route] = []
+
+    def hold_reloads(route: Route) -> None:
+        plan_loads.append(route.request.method)
+        if len(plan_loads) == 1:
+            route.continue_()
+        else:
+            held.append(route)  # the reload after the other tab's save, let through below
+
+    other.context.route("**/api/v1/plan", hold_reloads)
+    second = open_organizer(other)
+    online(second)
+    # The connection's first state is the one embedded in the page: no second load.
+    second.wait_for_timeout(500)
+    assert plan_loads == ["GET"]
+
+    field(first, "slogans", 0, "text").fill("Học tập suốt đời — chìa khóa của tương lai")
+    checked(first)
+    save(first)
+    for _ in range(100):
+        if held:
+            break
+        second.wait_for_timeout(100)
+    assert plan_loads == ["GET", "GET"], "the saved plan reached the second window"
+
+    field(second, "agenda", 3, "planned_minutes").fill("9")  # typed while the reload is out
+    held[0].continue_()
+    expect(second.locator("#stale-notice")).to_be_visible()
+    expect(field(second, "agenda", 3, "planned_minutes")).to_have_value("9")
+    expect(second.locator("body")).to_have_attribute("data-dirty", "yes")
 
 
 # -- checks as you type ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ export class PlanEditor {
     this.autoIds = new WeakSet();
     this.checkTimer = null;
     this.checkSerial = 0;
+    this.edits = 0; // changes typed since the page opened: a reload on its way must not drop them
     this.problems = [];
     this.saving = false;
     this.stale = false;
@@ -83,8 +84,18 @@ export class PlanEditor {
 
   // -- loading ---------------------------------------------------------------------------
 
-  async load() {
+  /**
+   * Fetch the plan and show it. An automatic reload (someone else saved) keeps what the
+   * organizer typed while it was on its way: the page then says the plan is stale instead.
+   */
+  async load({ automatic = false } = {}) {
+    const editsBefore = this.edits;
     const answer = await callApi("GET", "/api/v1/plan");
+    if (automatic && this.edits !== editsBefore && this.isDirty()) {
+      this.stale = true;
+      this.updateStatus();
+      return false;
+    }
     if (!answer.ok) {
       this.el.loading.textContent = this.t("organizer.plan.load_failed", { reason: this.reason(answer) });
       this.el.loading.dataset.state = "failed";
@@ -143,8 +154,10 @@ export class PlanEditor {
     this.statuses = statuses;
     // What the state carries of the plan: a change there is someone's save (the week and
     // the deadlines ride in no state; a save of those alone is caught by the save's 409).
+    // The event's fields in a fixed order: the page's embedded state and the pushed one
+    // may list them in different orders, and that is no change.
     const print = JSON.stringify([
-      state.event,
+      Object.entries(state.event).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
       state.agenda.map((item) => [item.id, item.title, item.speaker, item.point_id, item.planned_minutes]),
       state.points.map((point) => [point.id, point.name, point.kind]),
       state.slogans || [],
@@ -157,7 +170,7 @@ export class PlanEditor {
         this.stale = true; // saving now would be refused: say so before they try
         this.updateStatus();
       } else {
-        this.load();
+        this.load({ automatic: true });
         return;
       }
     }
@@ -182,6 +195,7 @@ export class PlanEditor {
   // -- changes and checks ----------------------------------------------------------------------
 
   changed(structural, section, key) {
+    this.edits += 1;
     if (section === "points" && (structural || key === "name" || key === "id")) this.refreshPointChoices();
     if (section === "agenda" || (section === "event" && key === "starts_at")) this.updateTotals();
     this.updateStatus();
