@@ -360,9 +360,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if versions:
             wait_for_delivery(workers, max(versions), held, args.drain)
         load = meter.window(start)
-        for profiler in profilers:
-            profiler.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
-            profiler.wait(timeout=60)
+        stop_profiles(profilers)
         outcomes = workers.collect()
         # Only the measured advances count; the warm-up's states are before ``start``.
         summary = summarise(triggers, outcomes, held)
@@ -415,6 +413,13 @@ def profile(args: argparse.Namespace, pids: list[int]) -> list[subprocess.Popen]
         started.append(subprocess.Popen(command + ["--rate", "200"], stdout=subprocess.DEVNULL))
     time.sleep(1)  # py-spy attaches
     return started
+
+
+def stop_profiles(profilers: list[subprocess.Popen]) -> None:
+    """Stop the profilers; each writes what it has."""
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+        profiler.wait(timeout=60)
 
 
 PACKAGES = ("eventlet", "python-engineio", "python-socketio", "flask-socketio", "flask")

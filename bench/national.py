@@ -40,7 +40,7 @@ from typing import Any
 import psutil
 import requests
 
-from .fanout import MC, Meter, Workers, wait_for_delivery
+from .fanout import MC, Meter, Workers, profile, stop_profiles, wait_for_delivery
 from .national_plan import national_plan_dict
 from .report import percentile
 from .servers import deploy, fresh_postgres
@@ -67,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--idle", type=int, default=0, help="instead: hold this many idle viewers")
     add("--hold", type=float, default=300.0, help="seconds to hold the idle viewers (300)")
     add("--out", type=Path, help="write the figures as JSON here")
+    add("--py-spy", help="py-spy executable: profile the servers during (a) and (b)")
+    add("--profile-out", default="national-profile", help="profiles' prefix (-storm-<n>.txt)")
     return parser.parse_args(argv)
 
 
@@ -160,6 +162,7 @@ def national(deployment: Any, args: argparse.Namespace) -> dict[str, Any]:
         settle(url)
         # (a) the check-in storm
         start_version = requests.get(f"{url}/api/v1/state", timeout=30).json()["version"]
+        profilers = profile(_phase(args, "storm"), deployment.pids)
         mark = meter.mark()
         for pipe in workers.pipes:
             pipe.send(("checkin", args.storm_seconds))
@@ -168,17 +171,20 @@ def national(deployment: Any, args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(args.storm_seconds + 2)
         storm_end = wait_quiet(url)
         wait_for_acks(workers, point_count - 1)
+        stop_profiles(profilers)
         result["storm"] = {**storm_figures(workers, point_count, url), **meter.window(mark)}
         result["storm"]["versions"] = storm_end - start_version
         result["storm"]["load"] = load()
         print("storm", json.dumps(result["storm"]))
         # (b) the advances
         before = {o.label: len(o.arrivals) for o in workers.collect()}
+        profilers = profile(_phase(args, "advances"), deployment.pids)
         mark = meter.mark()
         triggers = MC(url, deployment.mc_token).run(args.advances, 1.0)
         versions = [t.version for t in triggers if t.version is not None]
         if versions:
             wait_for_delivery(workers, max(versions), len(specs), 30)
+        stop_profiles(profilers)
         result["advances"] = {
             **advance_figures(triggers, workers.collect(), before),
             **meter.window(mark),
@@ -192,6 +198,11 @@ def national(deployment: Any, args: argparse.Namespace) -> dict[str, Any]:
         meter.stop()
         workers.stop()
     return result
+
+
+def _phase(args: argparse.Namespace, phase: str) -> argparse.Namespace:
+    """Return ``args`` with the profiles' prefix of one phase."""
+    return argparse.Namespace(**{**vars(args), "profile_out": f"{args.profile_out}-{phase}"})
 
 
 def settle(url: str, seconds: float = 5.0) -> None:
