@@ -448,6 +448,7 @@ def serve(host: str, port: int) -> None:
     import signal
 
     from .extensions import socketio
+    from .transports.collector import Collector
     from .transports.sockets import start_sockets, stop_sockets
 
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -460,6 +461,8 @@ def serve(host: str, port: int) -> None:
     # period of a dead process runs out.
     signal.signal(signal.SIGTERM, _exit_on_sigterm(app.config["ASYNC_MODE"]))
     start_sockets(app)
+    collector = Collector(socketio)
+    collector.start()
     try:
         if app.config["ASYNC_MODE"] == "eventlet":
             from .transports.server import serve_eventlet
@@ -468,6 +471,7 @@ def serve(host: str, port: int) -> None:
         else:
             socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
     finally:
+        collector.stop()
         stop_sockets(app)
 
 

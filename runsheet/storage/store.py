@@ -12,6 +12,7 @@ replacement), and an action reads only the state, the version and the revision.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,6 +36,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
@@ -98,6 +100,8 @@ class ArchivedRunRow:
 # Tokens looked up in one query when many are checked at once (the heartbeat's check of
 # every connected page's token: 1,750 per process at 3,500 points).
 TOKENS_PER_QUERY = 500
+# The setting that changes whenever tokens are replaced (Store.tokens_stamp).
+TOKENS_STAMP = "tokens_stamp"
 
 
 @dataclass(frozen=True)
@@ -629,6 +633,7 @@ class Store:
         now: datetime,
     ) -> None:
         """Replace every token of an event: {(role, point_id): sha256 hex digest}."""
+        self.set_setting(conn, TOKENS_STAMP, secrets.token_hex(8))
         conn.execute(delete(tokens).where(tokens.c.event_id == event_id))
         if hashes:
             conn.execute(
@@ -669,6 +674,10 @@ class Store:
                 for row in rows:
                     found[row.token_hash] = TokenHolder(row.event_id, row.role, row.point_id)
         return found
+
+    def tokens_stamp(self) -> str | None:
+        """Return a value that changes whenever any event's tokens are replaced."""
+        return self.setting(TOKENS_STAMP)
 
     def token_roles(self, event_id: int) -> set[tuple[str, str | None]]:
         """Return the (role, point_id) pairs that have a token for this event."""
@@ -864,9 +873,11 @@ class Store:
             ).scalar_one_or_none()
 
     def set_setting(self, conn: Connection, name: str, value: str) -> None:
-        """Store a setting, replacing any earlier value."""
-        conn.execute(delete(settings).where(settings.c.name == name))
-        conn.execute(insert(settings).values(name=name, value=value))
+        """Store a setting, replacing any earlier value (in one statement: two at once are
+        no conflict)."""
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(settings).values(name=name, value=value)
+        conn.execute(upsert.on_conflict_do_update(index_elements=["name"], set_={"value": value}))
 
 
 @contextlib.contextmanager

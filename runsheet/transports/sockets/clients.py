@@ -49,6 +49,8 @@ class Clients:
         # The sending allowance of each token holder, shared by all its connections, so that
         # connecting again does not bring a fresh burst: (events, patience, their lock).
         self._allowances: dict[Actor, tuple[TokenBucket, TokenBucket, threading.Lock]] = {}
+        # The tokens' stamps at the last two checks of who still holds a token (revoked).
+        self._stamps: tuple[Any, Any] = (None, None)
 
     def identify(self, event_id: int, auth: Any) -> tuple[Actor, str | None]:
         """Return who a connecting client is and the token it showed; raise if refused."""
@@ -143,7 +145,18 @@ class Clients:
         return client.actor  # the same holder, with the console it named on connecting
 
     def revoked(self, event_id: int) -> list[str]:
-        """Return the sids of clients whose token no longer holds (one look-up for all)."""
+        """Return the sids of clients whose token no longer holds (one look-up for all).
+
+        Every client's token was checked when it connected, so they are looked up again
+        only when the tokens or the event changed (``Store.tokens_stamp``): at the first
+        two calls after a change, the second for a client that connected while the first
+        ran. Between changes a call is one small query, whatever the number of clients.
+        """
+        stamp = (event_id, self.store.tokens_stamp())
+        unchanged = stamp == self._stamps[0] == self._stamps[1]
+        self._stamps = (self._stamps[1], stamp)
+        if unchanged:
+            return []
         connected = [(sid, client) for sid, client in self.all() if client.token is not None]
         held = holders(self.store, event_id, {client.token for _, client in connected})
         return [sid for sid, client in connected if held.get(client.token) != client.actor]
