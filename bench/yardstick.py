@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--out", type=Path, default=ROOT / "bench" / "results")
     add("--idle-wait", type=float, default=300)
     add("--idle-percent", type=float, default=25)
-    add("--max-other", type=float, default=30, help="rerun if others used more (% of a core)")
+    add("--max-other", type=float, default=30, help="rerun if others used more (%% of a core)")
     add("--attempts", type=int, default=3, help="runs at most, when others disturb them")
     return parser.parse_args(argv)
 

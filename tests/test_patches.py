@@ -297,6 +297,17 @@ def test_a_patch_from_a_state_built_again_carries_the_clock_keys_whole():
     ]
 
 
+def test_timing_whose_fields_mostly_changed_is_replaced_in_one_operation():
+    before = {"version": 1, "timing": {"a": 1, "b": 2, "c": 3, "d": 4}}
+    after = {"version": 2, "timing": {"a": 1, "b": 5, "c": 6, "d": 7}}
+    ops = state_patch(before, after)
+    assert ops == [
+        {"op": "replace", "path": "/version", "value": 2},
+        {"op": "replace", "path": "/timing", "value": after["timing"]},
+    ]
+    assert jsonpatch.apply_patch(before, ops) == after
+
+
 def test_a_change_of_the_plans_points_sends_whole_states_not_patches(app, clock):
     from runsheet.services.ceremony import Current
 

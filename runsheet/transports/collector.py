@@ -26,7 +26,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-FREEZE_SECONDS = 30.0
+FREEZE_SECONDS = 5.0
 FULL_PASS_SECONDS = 600.0
 
 
