@@ -1,7 +1,8 @@
 """The national conference benchmark: 3,500 points and 5,000 viewers on two processes.
 
     .venv/bin/python -m bench.national [--points 3500] [--viewers 5000] [--processes 2]
-        [--storm-seconds 60] [--advances 20] [--full-states] [--out results.json]
+        [--storm-seconds 60] [--advances 20] [--full-states] [--no-deflate]
+        [--out results.json]
     .venv/bin/python -m bench.national --idle 10000 --hold 300
 
 A generated plan (``bench.national_plan``: 3,500 points in 34 provinces) is served by
@@ -18,7 +19,9 @@ viewers and points take whole states, for comparison), spread over the processes
 (b) ``--advances`` advances one second apart (``POST /api/v1/goto``): p50/p99 from each
     POST to every client holding its version, and messages delivered vs expected;
 (c) bytes per change per viewer and per point (the frames received during (b), and the
-    storm's), server CPU and RSS per process, and the load client's CPU.
+    storm's): the JSON, and as it came on the wire (the clients offer permessage-deflate
+    as browsers do; ``--no-deflate`` not), server CPU and RSS per process, and the load
+    client's CPU.
 
 ``--idle N --hold S`` instead opens N idle viewers on one process and holds them S
 seconds: pings answered, disconnects counted, the server's RSS at the end.
@@ -64,6 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--storm-seconds", type=float, default=60.0, help="the check-in storm's length (60)")
     add("--advances", type=int, default=20, help="advances, one second apart (20)")
     add("--full-states", action="store_true", help="viewers and points take whole states")
+    add("--no-deflate", action="store_true", help="do not offer permessage-deflate")
     add("--idle", type=int, default=0, help="instead: hold this many idle viewers")
     add("--hold", type=float, default=300.0, help="seconds to hold the idle viewers (300)")
     add("--out", type=Path, help="write the figures as JSON here")
@@ -145,7 +149,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def connect(deployment: Any, specs: list[ClientSpec], args: argparse.Namespace) -> Workers:
-    options = WorkerOptions(deflate=False, concurrency=64, connect_timeout=120.0)
+    options = WorkerOptions(deflate=not args.no_deflate, concurrency=64, connect_timeout=120.0)
     workers = Workers(specs, args.workers, options)
     held, errors, failed, seconds = workers.wait_connected(timeout=600)
     print(f"connected {held}/{len(specs)} clients in {seconds:.1f} s; {failed} failed {errors[:3]}")
@@ -266,21 +270,33 @@ def storm_figures(workers: Workers, point_count: int, url: str) -> dict[str, Any
         "ack_to_mc_p99_ms": ms(percentile(delays, 99)),
         "ack_to_mc_max_ms": ms(max(delays) if delays else None),
         "mc_missing": len(ok) - len(delays),
-        "viewer_bytes_per_change": bytes_per_change(viewers),
-        "point_bytes_per_change": bytes_per_change(points),
-        "mc_bytes_per_change": bytes_per_change([mc]),
+        **bytes_figures({"viewer": viewers, "point": points, "mc": [mc]}),
     }
 
 
-def bytes_per_change(outcomes: list[Any], skip: dict[str, int] | None = None) -> float | None:
-    """Return the mean bytes a client received per version it moved on (first state aside)."""
+def bytes_figures(
+    clients: dict[str, list[Any]], skip: dict[str, int] | None = None
+) -> dict[str, float | None]:
+    """Return each kind of client's bytes per change, as JSON and as they came on the wire."""
+    figures = {}
+    for kind, outcomes in clients.items():
+        figures[f"{kind}_bytes_per_change"] = bytes_per_change(outcomes, skip)
+        figures[f"{kind}_wire_bytes_per_change"] = bytes_per_change(outcomes, skip, wire=True)
+    return figures
+
+
+def bytes_per_change(
+    outcomes: list[Any], skip: dict[str, int] | None = None, wire: bool = False
+) -> float | None:
+    """Return the mean bytes a client received per version it moved on (first state aside):
+    of JSON, or with ``wire`` as the frames carried them (compressed or not)."""
     total = changes = 0
     for outcome in outcomes:
         start = (skip or {}).get(outcome.label, 1)
         arrivals = outcome.arrivals
         if len(arrivals) <= start:
             continue
-        total += sum(outcome.sizes[start:])
+        total += sum((outcome.wire_sizes if wire else outcome.sizes)[start:])
         changes += arrivals[-1][1] - arrivals[start - 1][1]
     return round(total / changes, 1) if changes else None
 
@@ -311,9 +327,10 @@ def advance_figures(
         "p50_ms": ms(percentile(latencies, 50)),
         "p99_ms": ms(percentile(latencies, 99)),
         "max_ms": ms(max(latencies) if latencies else None),
-        "viewer_bytes_per_change": bytes_per_change(viewers, before),
-        "point_bytes_per_change": bytes_per_change(points, before),
-        "mc_bytes_per_change": bytes_per_change([o for o in outcomes if o.label == "mc"], before),
+        **bytes_figures(
+            {"viewer": viewers, "point": points, "mc": [o for o in outcomes if o.label == "mc"]},
+            before,
+        ),
     }
 
 

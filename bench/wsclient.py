@@ -59,6 +59,7 @@ class Outcome:
     deflate: bool = False
     arrivals: list[tuple[float, int]] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)  # bytes of each state or patch, in order
+    wire_sizes: list[int] = field(default_factory=list)  # the same, as they came (compressed)
     patches: int = 0  # how many of the arrivals were patches
     acks: list[tuple[float, float, Any]] = field(default_factory=list)  # (sent, answered, ack)
 
@@ -86,6 +87,7 @@ class Viewer(asyncio.BufferedProtocol):
         self.fresh_inflater = False  # server_no_context_takeover: a new window per message
         self.window_bits = 15
         self.fragments: list[bytes] = []
+        self.wire_size = 0  # the bytes the message being read took on the wire
         self.fragment_compressed = False
         self.next_ack = 0
         self.asked: dict[int, float] = {}  # ack id: when the event was sent
@@ -229,6 +231,7 @@ class Viewer(asyncio.BufferedProtocol):
         final = bool(first & 0x80)
         if opcode in (0x1, 0x2):
             if final and not first & 0x40:  # the common case: read it where it lies
+                self.wire_size = end - start
                 self._packet(self.buffer, start, end, now)
                 return
             self.fragment_compressed = bool(first & 0x40)
@@ -237,6 +240,7 @@ class Viewer(asyncio.BufferedProtocol):
         if not final:
             return
         message = b"".join(self.fragments)
+        self.wire_size = len(message)
         self.fragments = []
         if self.fragment_compressed:
             if self.fresh_inflater:
@@ -288,6 +292,7 @@ class Viewer(asyncio.BufferedProtocol):
         if patch is not None:  # a patch (the benchmark checks versions, not contents)
             self.outcome.arrivals.append((now, int(patch.group(2))))
             self.outcome.sizes.append(end - start)
+            self.outcome.wire_sizes.append(self.wire_size)
             self.outcome.patches += 1
             return
         head = STATE_HEAD.match(data, start, end)
@@ -300,6 +305,7 @@ class Viewer(asyncio.BufferedProtocol):
             return  # session, or another event
         self.outcome.arrivals.append((now, version))
         self.outcome.sizes.append(end - start)
+        self.outcome.wire_sizes.append(self.wire_size)
         if not self.ready.done():
             self.ready.set_result(None)
 

@@ -1,5 +1,6 @@
 """Fast fan-out under eventlet (``runsheet serve``): every client gets every state in order,
-a client that stops reading holds up nobody, and compressed connections are still served."""
+a client that stops reading holds up nobody, and a push is compressed once for every
+compressed connection."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from runsheet.transports.sockets.fanout import frame_of, install
+from runsheet.transports.sockets import fanout
+from runsheet.transports.sockets.fanout import PLAIN, DirectSender, encoding_of, frame_of, install
 from tests.conftest import make_app
 from tests.live_server import serve_command
 
@@ -42,6 +44,60 @@ def test_a_frame_holds_the_text_with_the_length_rfc_6455_prescribes(size):
         length, start = struct.unpack("!Q", frame[2:10])[0], 10
     assert length == len(text.encode()) == size
     assert frame[start:].decode() == text
+
+
+@pytest.mark.parametrize("window_bits", [9, 12, 15])
+def test_a_compressed_frame_inflates_alone_to_the_text(window_bits):
+    text = '42["patch",{"ops":[' + ",".join(['{"op":"replace","path":"/agenda/2"}'] * 40) + "]}]"
+    frame = frame_of(text, window_bits)
+    assert frame[0] == 0xC1  # final fragment, compressed (RSV1), text
+    length, start = frame[1], 2
+    if length == 126:
+        length, start = struct.unpack("!H", frame[2:4])[0], 4
+    assert length == len(frame) - start < len(text) // 4
+    inflater = zlib.decompressobj(-window_bits)  # a fresh one: no earlier message needed
+    assert inflater.decompress(frame[start:] + b"\0\0\xff\xff").decode() == text
+
+
+class Negotiated:
+    """A WebSocket as eventlet leaves it after the handshake: only its extensions."""
+
+    def __init__(self, **deflate: object) -> None:
+        self.extensions = {"permessage-deflate": deflate} if deflate else {}
+
+
+@pytest.mark.parametrize(
+    ("ws", "encoding"),
+    [
+        (Negotiated(), PLAIN),
+        (Negotiated(server_no_context_takeover=True), 15),
+        (Negotiated(server_no_context_takeover=True, server_max_window_bits=10), 10),
+        (Negotiated(server_no_context_takeover=False), None),  # a window of its own
+        (Negotiated(server_no_context_takeover=True, server_max_window_bits=8), None),
+    ],
+)
+def test_only_connections_compressing_each_message_alone_share_frames(ws, encoding):
+    assert encoding_of(ws) == encoding
+
+
+def test_a_packet_is_framed_once_per_encoding_whatever_the_number_of_clients(monkeypatch):
+    built = []
+
+    def counting_frame_of(text: str, window_bits: int = PLAIN) -> bytes:
+        built.append(window_bits)
+        return b"frame-%d" % window_bits
+
+    class Packet:
+        def encode(self) -> str:
+            return '42["patch",{}]'
+
+    monkeypatch.setattr(fanout, "frame_of", counting_frame_of)
+    sender = DirectSender(engine=None, queued_send=None)
+    first, second = Packet(), Packet()
+    frames = [sender._frame_of(first, encoding) for encoding in [15, PLAIN, 15, 15, PLAIN]]
+    assert frames == [b"frame-15", b"frame-0", b"frame-15", b"frame-15", b"frame-0"]
+    assert sender._frame_of(second, 15) == b"frame-15"
+    assert built == [15, PLAIN, 15]
 
 
 def test_the_direct_path_is_only_for_eventlet(database_url):
@@ -151,34 +207,49 @@ def _read(sock: socket.socket, size: int) -> bytes:
     return data
 
 
+def open_compressed(served) -> socket.socket:  # noqa: ANN001
+    """Open a viewer's WebSocket offering compression as Chromium does; check the answer."""
+    parts = urlsplit(served.url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+            f"Host: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+        ).encode()
+    )
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        reply += sock.recv(1)
+    assert b"permessage-deflate; server_no_context_takeover" in reply
+    sock.sendall(bytes((0x81, 0x82)) + b"\0\0\0\0" + b"40")  # masked with zeros
+    return sock
+
+
 @pytest.mark.slow
-def test_a_connection_that_negotiated_compression_gets_compressed_states(tmp_path):
-    for served in serve_command(tmp_path, RUNSHEET_WEBSOCKET_COMPRESSION="on"):
-        parts = urlsplit(served.url)
-        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-            key = base64.b64encode(os.urandom(16)).decode()
-            sock.sendall(
-                (
-                    "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
-                    f"Host: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
-                ).encode()
-            )
-            reply = b""
-            while b"\r\n\r\n" not in reply:
-                reply += sock.recv(1)
-            assert b"permessage-deflate" in reply
-            inflater = zlib.decompressobj(-15)
-            sock.sendall(bytes((0x81, 0x82)) + b"\0\0\0\0" + b"40")  # masked with zeros
+def test_compressed_connections_get_each_state_compressed_alone_in_the_same_frame(tmp_path):
+    for served in serve_command(tmp_path):  # compression is on by default
+        viewers = [open_compressed(served) for _ in range(2)]
+        try:
             mover = threading.Thread(target=move_the_mc, args=(served, 3, 1))
             mover.start()
-            states = []
-            while len(states) < 4:  # the state on connect and one per change
-                first, payload = read_frame(sock)
-                text = inflater.decompress(payload + b"\0\0\xff\xff") if first & 0x40 else payload
-                if text.startswith(b'42["state"'):
-                    assert first & 0x40, "a state went out uncompressed"
-                    states.append(json.loads(text[2:])[1]["version"])
+            frames: list[dict[int, bytes]] = [{}, {}]
+            for sock, received in zip(viewers, frames, strict=True):
+                while len(received) < 4:  # the state on connect and one per change
+                    first, payload = read_frame(sock)
+                    # A fresh inflater for each message: none may lean on an earlier one.
+                    inflater = zlib.decompressobj(-15)
+                    compressed = bool(first & 0x40)
+                    text = inflater.decompress(payload + b"\0\0\xff\xff") if compressed else payload
+                    if text.startswith(b'42["state"'):
+                        assert compressed, "a state went out uncompressed"
+                        received[json.loads(text[2:])[1]["version"]] = payload
             mover.join()
-            assert states == sorted(states) and len(set(states)) == 4
+            assert len(frames[0]) == 4
+            changes = sorted(frames[0])[1:]  # the first states were each viewer's own
+            assert [frames[0][v] for v in changes] == [frames[1][v] for v in changes]
+        finally:
+            for sock in viewers:
+                sock.close()

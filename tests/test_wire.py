@@ -1,5 +1,5 @@
-"""On the wire: WebSockets open uncompressed unless asked, and a change is encoded once per
-distinct variant of the state."""
+"""On the wire: WebSockets compress each message alone (or not at all if the setting says
+so), and a change is encoded once per distinct variant of the state."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from runsheet.services.snapshot import state_body
 from runsheet.services.tokens import PUBLIC, Actor
 from runsheet.transports.sockets.handlers import EXTENSION
-from runsheet.transports.sockets.wire import SocketJSON
+from runsheet.transports.sockets.wire import SocketJSON, without_server_context
 from tests.conftest import POINT_IDS, Caller, make_app, tokens_of
 from tests.live_server import serve, serve_command
 
@@ -46,25 +46,49 @@ def upgrade(url: str) -> tuple[str, dict[str, str]]:
     return status, headers
 
 
-def test_a_browser_offering_compression_gets_an_uncompressed_websocket(database_url):
+def test_a_browser_offering_compression_gets_it_without_the_servers_context(database_url):
     for server in serve(database_url):
+        status, headers = upgrade(server.url)
+        assert " 101 " in status
+        extension, *params = headers["sec-websocket-extensions"].split("; ")
+        assert extension == "permessage-deflate"
+        assert "server_no_context_takeover" in params
+
+
+def test_compression_is_declined_when_the_setting_turns_it_off(database_url):
+    for server in serve(database_url, WEBSOCKET_COMPRESSION="off"):
         status, headers = upgrade(server.url)
         assert " 101 " in status
         assert "sec-websocket-extensions" not in headers
 
 
-def test_compression_is_negotiated_when_the_setting_turns_it_on(database_url):
-    for server in serve(database_url, WEBSOCKET_COMPRESSION="on"):
-        status, headers = upgrade(server.url)
-        assert " 101 " in status
-        assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
+@pytest.mark.parametrize(
+    ("offer", "rewritten"),
+    [
+        (BROWSER_OFFER, f"{BROWSER_OFFER}; server_no_context_takeover"),
+        (
+            "permessage-deflate; server_no_context_takeover",
+            "permessage-deflate; server_no_context_takeover",
+        ),
+        (
+            "x-webkit-deflate-frame, permessage-deflate;server_max_window_bits=10",
+            "x-webkit-deflate-frame, permessage-deflate; server_max_window_bits=10; "
+            "server_no_context_takeover",
+        ),
+    ],
+)
+def test_every_deflate_offer_asks_for_messages_compressed_alone(offer, rewritten):
+    assert without_server_context(offer) == rewritten
 
 
 @pytest.mark.slow
-def test_the_eventlet_server_declines_compression_too(tmp_path):
+def test_the_eventlet_server_compresses_each_message_alone_too(tmp_path):
     for served in serve_command(tmp_path):
         status, headers = upgrade(served.url)
         assert " 101 " in status
+        assert "server_no_context_takeover" in headers["sec-websocket-extensions"]
+    for served in serve_command(tmp_path, RUNSHEET_WEBSOCKET_COMPRESSION="off"):
+        status, headers = upgrade(served.url)
         assert "sec-websocket-extensions" not in headers
 
 

@@ -18,8 +18,13 @@ client. The rules that keep this safe:
   connection's send lock is free; anything queued later is sent after it.
 - A slow client never holds up the others: when its socket buffer is full, a greenlet of
   its own writes the rest of the frame, holding that connection's send lock meanwhile.
-- Only uncompressed text frames: a connection that negotiated permessage-deflate
-  (``WEBSOCKET_COMPRESSION`` on), a binary packet or a long-polling client takes the queue.
+- Compressed once, not once per client: a connection that negotiated permessage-deflate
+  without context takeover on the server's side (``wire.py`` asks every browser for that)
+  gets the packet compressed on its own, and that frame is the same for every such
+  connection with the same window, so it too is built once per packet. A connection that
+  negotiated anything else (context takeover, another extension, a window below 512
+  bytes, which zlib cannot compress for), a binary packet or a long-polling client takes
+  the queue, where eventlet compresses for that connection alone.
 
 It relies on internals of python-engineio (the ``websocket`` entry of its async driver's
 ``_async`` table, the handler's ``__self__``, its sockets' ``queue``, ``upgraded``,
@@ -37,6 +42,7 @@ from __future__ import annotations
 import logging
 import socket as socket_module
 import struct
+import zlib
 from typing import Any
 
 from .internals import missing_attributes, report_path
@@ -62,19 +68,47 @@ SOCKET_NEEDS = (
 WEBSOCKET_NEEDS = ("socket.fd.send", "socket.sendall", "_sendlock.acquire", "_sendlock.release")
 
 TEXT_FRAME = 0x81  # FIN + text opcode (RFC 6455 section 5.2)
+COMPRESSED = 0x40  # RSV1: the message is compressed (RFC 7692 section 6)
+PLAIN = 0  # how a connection without compression is written (else: its window's bits)
+SMALLEST_WINDOW_BITS = 9  # zlib compresses with 512 bytes of window at least
+FLUSH_TAIL = b"\x00\x00\xff\xff"  # what a sync flush ends with, left off the wire
 
 
-def frame_of(text: str) -> bytes:
-    """Return ``text`` as one unmasked WebSocket text frame, as a server sends it."""
+def frame_of(text: str, window_bits: int = PLAIN) -> bytes:
+    """Return ``text`` as one unmasked WebSocket text frame, as a server sends it.
+
+    With ``window_bits``, the message is compressed on its own (permessage-deflate with no
+    context taken over from earlier messages), so any connection that negotiated that
+    window or a larger one can inflate it.
+    """
     data = text.encode("utf-8")
+    first = TEXT_FRAME
+    if window_bits != PLAIN:
+        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -window_bits)
+        data = (compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH))[: -len(FLUSH_TAIL)]
+        first |= COMPRESSED
     length = len(data)
     if length < 126:
-        head = struct.pack("!BB", TEXT_FRAME, length)
+        head = struct.pack("!BB", first, length)
     elif length < 1 << 16:
-        head = struct.pack("!BBH", TEXT_FRAME, 126, length)
+        head = struct.pack("!BBH", first, 126, length)
     else:
-        head = struct.pack("!BBQ", TEXT_FRAME, 127, length)
+        head = struct.pack("!BBQ", first, 127, length)
     return head + data
+
+
+def encoding_of(ws: Any) -> int | None:
+    """Return how frames for this WebSocket are built: ``PLAIN``, a compression window's
+    bits, or None when only its own library can build them (it keeps a compression
+    context between messages, or negotiated something else)."""
+    extensions = getattr(ws, "extensions", None)
+    if not extensions:
+        return PLAIN
+    deflate = extensions.get("permessage-deflate")
+    if len(extensions) != 1 or not deflate or not deflate.get("server_no_context_takeover"):
+        return None
+    bits = deflate.get("server_max_window_bits", zlib.MAX_WBITS)
+    return bits if SMALLEST_WINDOW_BITS <= bits <= zlib.MAX_WBITS else None
 
 
 def install(server: Any) -> bool:
@@ -171,19 +205,20 @@ class DirectSender:
         self.engine = engine
         self.queued_send = queued_send  # the library's own send_packet
         self.connections: dict[str, Any] = {}  # Engine.IO sid: eventlet WebSocket
-        self._packet: Any = None  # the last packet framed, and its frame
-        self._frame = b""
+        self._packet: Any = None  # the last packet framed, and its frames by encoding
+        self._frames: dict[int, bytes] = {}
 
     def send_packet(self, sid: str, pkt: Any) -> None:
         """Send a packet to a client: straight away if its connection is idle, else queued."""
         ws = self.connections.get(sid)
         socket = self.engine.sockets.get(sid)
-        if ws is None or socket is None or not self._idle(socket, ws, pkt):
+        encoding = None if ws is None else encoding_of(ws)
+        if encoding is None or socket is None or not self._idle(socket, ws, pkt):
             self.queued_send(sid, pkt)
             return
         if not socket.check_ping_timeout():
             return  # the client is gone; the library closes it (as its own send does)
-        frame = self._frame_of(pkt)
+        frame = self._frame_of(pkt, encoding)
         lock = ws._sendlock
         if frame is None or not lock.acquire(blocking=False):
             self.queued_send(sid, pkt)
@@ -195,7 +230,6 @@ class DirectSender:
         queue = socket.queue
         return (
             not pkt.binary
-            and not getattr(ws, "extensions", None)
             and socket.upgraded
             and not socket.upgrading
             and not socket.closing
@@ -206,14 +240,17 @@ class DirectSender:
             and hasattr(ws.socket, "fd")
         )
 
-    def _frame_of(self, pkt: Any) -> bytes | None:
+    def _frame_of(self, pkt: Any, encoding: int) -> bytes | None:
         if pkt is not self._packet:
+            self._frames = {}
+            self._packet = pkt  # kept, so that its id cannot be reused meanwhile
+        frame = self._frames.get(encoding)
+        if frame is None:
             try:
-                self._frame = frame_of(pkt.encode())
+                frame = self._frames[encoding] = frame_of(pkt.encode(), encoding)
             except UnicodeEncodeError:  # text UTF-8 cannot carry: the library's path decides
                 return None
-            self._packet = pkt  # kept, so that its id cannot be reused meanwhile
-        return self._frame
+        return frame
 
     def _write(self, ws: Any, lock: Any, frame: bytes) -> None:
         try:
