@@ -59,11 +59,11 @@ class SocketJSON:
 
 def configure_wire(app: Flask) -> None:
     """Make ``app`` compress each message on its own, or not at all if its settings say so."""
+    compress = compression_enabled(app.config.get("WEBSOCKET_COMPRESSION"))
     # Outermost, so that no server below (eventlet's or simple-websocket's) sees the offer.
-    if compression_enabled(app.config.get("WEBSOCKET_COMPRESSION")):
-        app.wsgi_app = CompressEachMessage(app.wsgi_app)  # type: ignore[method-assign]
-    else:
-        app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = RewriteOffer(  # type: ignore[method-assign]
+        app.wsgi_app, without_server_context if compress else decline
+    )
 
 
 def compression_enabled(setting: Any) -> bool:
@@ -73,30 +73,28 @@ def compression_enabled(setting: Any) -> bool:
     return bool(setting)
 
 
-class DeclineCompression:
-    """WSGI middleware: open WebSockets without permessage-deflate, whatever the client offers."""
+class RewriteOffer:
+    """WSGI middleware: the client's WebSocket extension offer rewritten before it is read."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(
+        self, app: Callable[..., Iterable[bytes]], rewrite: Callable[[str], str | None]
+    ) -> None:
         self.app = app
+        self.rewrite = rewrite  # the offer to pass on, or None to offer nothing
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        """Drop the client's extension offer, then serve the request."""
-        environ.pop(OFFER, None)
-        return self.app(environ, start_response)
-
-
-class CompressEachMessage:
-    """WSGI middleware: accept permessage-deflate only without the server's context takeover."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
-        self.app = app
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        """Add ``server_no_context_takeover`` to the client's offer, then serve the request."""
-        offer = environ.get(OFFER)
+        """Rewrite the offer, if there is one, then serve the request."""
+        offer = environ.pop(OFFER, None)
         if offer:
-            environ[OFFER] = without_server_context(offer)
+            rewritten = self.rewrite(offer)
+            if rewritten is not None:
+                environ[OFFER] = rewritten
         return self.app(environ, start_response)
+
+
+def decline(offer: str) -> None:  # noqa: ARG001 - every offer is declined alike
+    """Offer nothing: the WebSocket opens without any extension."""
+    return None
 
 
 def without_server_context(offer: str) -> str:
