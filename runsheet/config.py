@@ -19,7 +19,8 @@ ENVIRONMENT = {
     "MOVE_GUARD_SECONDS": ("RUNSHEET_MOVE_GUARD_SECONDS", "2"),
     "MAX_CONNECTIONS": ("RUNSHEET_MAX_CONNECTIONS", "4096"),
     "CALENDAR_DOMAIN": ("RUNSHEET_CALENDAR_DOMAIN", None),  # None: BASE_URL's host
-    "WEBSOCKET_COMPRESSION": ("RUNSHEET_WEBSOCKET_COMPRESSION", "on"),  # permessage-deflate
+    # permessage-deflate: auto (above 200 points), on or off (runsheet/transports/sockets/wire.py)
+    "WEBSOCKET_COMPRESSION": ("RUNSHEET_WEBSOCKET_COMPRESSION", "auto"),
     # HTTP requests each client address and each token may send: a steady rate, after a
     # burst. A Stream Deck, a console and a page send a few a second at most; 0 turns it off.
     "HTTP_REQUESTS_PER_SECOND": ("RUNSHEET_HTTP_REQUESTS_PER_SECOND", "20"),

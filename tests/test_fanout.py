@@ -230,7 +230,7 @@ def open_compressed(served) -> socket.socket:  # noqa: ANN001
 
 @pytest.mark.slow
 def test_compressed_connections_get_each_state_compressed_alone_in_the_same_frame(tmp_path):
-    for served in serve_command(tmp_path):  # compression is on by default
+    for served in serve_command(tmp_path, RUNSHEET_WEBSOCKET_COMPRESSION="on"):
         viewers = [open_compressed(served) for _ in range(2)]
         try:
             mover = threading.Thread(target=move_the_mc, args=(served, 3, 1))

@@ -10,10 +10,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from runsheet.services.snapshot import state_body
+from bench.national_plan import national_plan_dict
+from runsheet.plans import plan_from_dict
+from runsheet.services.ceremony import utc_now
+from runsheet.services.plans import install_plan
+from runsheet.services.snapshot import FULL_POINTS_LIMIT, state_body
 from runsheet.services.tokens import PUBLIC, Actor
 from runsheet.transports.sockets.handlers import EXTENSION
-from runsheet.transports.sockets.wire import SocketJSON, without_server_context
+from runsheet.transports.sockets.wire import SocketJSON, compression_mode, without_server_context
 from tests.conftest import POINT_IDS, Caller, make_app, tokens_of
 from tests.live_server import serve, serve_command
 
@@ -46,20 +50,63 @@ def upgrade(url: str) -> tuple[str, dict[str, str]]:
     return status, headers
 
 
-def test_a_browser_offering_compression_gets_it_without_the_servers_context(database_url):
-    for server in serve(database_url):
-        status, headers = upgrade(server.url)
-        assert " 101 " in status
-        extension, *params = headers["sec-websocket-extensions"].split("; ")
-        assert extension == "permessage-deflate"
-        assert "server_no_context_takeover" in params
+def deflate_answer(url: str) -> list[str] | None:
+    """Return the permessage-deflate parameters a WebSocket opened with, or None."""
+    status, headers = upgrade(url)
+    assert " 101 " in status
+    answer = headers.get("sec-websocket-extensions")
+    if answer is None:
+        return None
+    extension, *params = answer.split("; ")
+    assert extension == "permessage-deflate"
+    return params
+
+
+def test_compression_turned_on_is_accepted_without_the_servers_context(database_url):
+    for server in serve(database_url, WEBSOCKET_COMPRESSION="on"):
+        assert "server_no_context_takeover" in deflate_answer(server.url)
 
 
 def test_compression_is_declined_when_the_setting_turns_it_off(database_url):
     for server in serve(database_url, WEBSOCKET_COMPRESSION="off"):
-        status, headers = upgrade(server.url)
-        assert " 101 " in status
-        assert "sec-websocket-extensions" not in headers
+        assert deflate_answer(server.url) is None
+
+
+def test_by_default_compression_is_declined_up_to_the_points_limit(database_url):
+    for server in serve(database_url):  # the built-in plan: 13 points
+        assert deflate_answer(server.url) is None
+
+
+def test_by_default_compression_is_accepted_above_the_points_limit(database_url):
+    for server in serve(database_url):
+        svc = server.app.extensions["runsheet"]
+        plan = plan_from_dict(national_plan_dict(FULL_POINTS_LIMIT + 1))
+        install_plan(svc.store, plan, svc.secret_key, utc_now())  # as `runsheet load` does
+        svc.ceremony.current()  # this process sees the new plan (a change would show it)
+        assert "server_no_context_takeover" in deflate_answer(server.url)
+
+
+@pytest.mark.parametrize(
+    ("setting", "mode"),
+    [
+        (None, "auto"),
+        ("", "auto"),
+        (" Auto ", "auto"),
+        ("on", "on"),
+        ("TRUE", "on"),
+        (True, "on"),
+        ("off", "off"),
+        ("0", "off"),
+        (False, "off"),
+    ],
+)
+def test_the_compression_setting_reads_auto_on_and_off(setting, mode):
+    assert compression_mode(setting) == mode
+
+
+def test_a_compression_setting_that_is_none_of_them_is_refused_by_name():
+    with pytest.raises(ValueError, match="RUNSHEET_WEBSOCKET_COMPRESSION"):
+        compression_mode("sometimes")
 
 
 @pytest.mark.parametrize(
@@ -83,13 +130,12 @@ def test_every_deflate_offer_asks_for_messages_compressed_alone(offer, rewritten
 
 @pytest.mark.slow
 def test_the_eventlet_server_compresses_each_message_alone_too(tmp_path):
-    for served in serve_command(tmp_path):
-        status, headers = upgrade(served.url)
-        assert " 101 " in status
-        assert "server_no_context_takeover" in headers["sec-websocket-extensions"]
+    for served in serve_command(tmp_path, RUNSHEET_WEBSOCKET_COMPRESSION="on"):
+        assert "server_no_context_takeover" in deflate_answer(served.url)
+    for served in serve_command(tmp_path):  # auto, on the built-in plan
+        assert deflate_answer(served.url) is None
     for served in serve_command(tmp_path, RUNSHEET_WEBSOCKET_COMPRESSION="off"):
-        status, headers = upgrade(served.url)
-        assert "sec-websocket-extensions" not in headers
+        assert deflate_answer(served.url) is None
 
 
 @pytest.fixture

@@ -140,6 +140,21 @@ class CeremonyService:
             plan, state = self.store.load_state(event_id)
             return self._remember(Current(event_id, plan, state))
 
+    def known_plan(self) -> Plan | None:
+        """Return the active event's plan as this process last saw it, without a query.
+
+        Read from the database only if this process has seen none yet; None when no event
+        is loaded. For decisions that a plan a change or two old does not spoil (how to
+        open a WebSocket), made too often to ask the database each time.
+        """
+        latest = self._latest
+        if latest is None:
+            try:
+                latest = self.current()
+            except NotFound:
+                return None
+        return latest.plan
+
     def _remember(self, current: Current) -> Current:
         with self._lock:
             latest = self._latest

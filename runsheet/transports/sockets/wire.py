@@ -7,13 +7,21 @@ anywhere else (figures in the README's Performance section):
   advance's patch at 3,500 points is 1.6 KB of JSON and 0.45 KB compressed. Accepted as
   browsers offer it, each connection keeps its own compression window, so the server
   would compress every message once per client: at 1000 clients that cost more than all
-  the rest of a broadcast. So the server answers every offer with
+  the rest of a broadcast. So the server answers every offer it accepts with
   ``server_no_context_takeover`` (RFC 7692 section 7.1.1.1 lets a server add it to any
   offer): each message is compressed on its own, its frame is the same for every
   connection, and the fan-out (``fanout.py``) compresses a push once for them all.
-  ``WEBSOCKET_COMPRESSION`` off declines the offer instead (RFC 7692 lets a server
-  decline). Both work by rewriting or hiding the client's offer before the WebSocket
-  server reads it from the WSGI environ, eventlet's and simple-websocket's alike.
+  Compressing costs every receiver an inflate, though, and where one process holds many
+  connections (a script, a load client, a display wall) that costs more than the bytes
+  save: the Node yardstick's 1000 clients took twice as long to have a 7.9 KB state
+  compressed as plain. So ``WEBSOCKET_COMPRESSION`` is ``auto`` by default: accepted while
+  the active plan has more than ``FULL_POINTS_LIMIT`` points (a national conference, where
+  thousands of screens get every change and the uplink carries the bytes), declined up to
+  it (a few hundred screens, a few KB each); ``on`` accepts always, ``off`` never (RFC
+  7692 lets a server decline). The decision is made when a WebSocket opens, from the plan
+  this process last saw; a page reloads on another event, so it opens again. It works by
+  rewriting or hiding the client's offer before the WebSocket server reads it from the
+  WSGI environ, eventlet's and simple-websocket's alike.
 - The state goes out as UTF-8 JSON, not with non-ASCII escaped as ``\\uXXXX`` (Python's
   default): a fifth fewer bytes for Vietnamese text, and less for every screen to parse.
   That costs a UTF-8 encoding (about 13 µs for the default plan's state) where ASCII
@@ -31,8 +39,13 @@ from typing import Any
 
 from flask import Flask
 
+from ...domain.plan import Plan
+from ...services.snapshot import trims_points
+
 OFFER = "HTTP_SEC_WEBSOCKET_EXTENSIONS"
 ENABLED = {"1", "on", "true", "yes"}
+DISABLED = {"0", "off", "false", "no"}
+AUTO = "auto"
 DEFLATE = "permessage-deflate"
 NO_SERVER_CONTEXT = "server_no_context_takeover"
 
@@ -58,19 +71,48 @@ class SocketJSON:
 
 
 def configure_wire(app: Flask) -> None:
-    """Make ``app`` compress each message on its own, or not at all if its settings say so."""
-    compress = compression_enabled(app.config.get("WEBSOCKET_COMPRESSION"))
+    """Make ``app`` compress each message on its own, always, never or for large plans."""
+    mode = compression_mode(app.config.get("WEBSOCKET_COMPRESSION"))
+    if mode == "on":
+        rewrite: Callable[[str], str | None] = without_server_context
+    elif mode == "off":
+        rewrite = decline
+    else:
+        rewrite = ForLargePlans(app.extensions["runsheet"].ceremony.known_plan)
     # Outermost, so that no server below (eventlet's or simple-websocket's) sees the offer.
-    app.wsgi_app = RewriteOffer(  # type: ignore[method-assign]
-        app.wsgi_app, without_server_context if compress else decline
-    )
+    app.wsgi_app = RewriteOffer(app.wsgi_app, rewrite)  # type: ignore[method-assign]
 
 
-def compression_enabled(setting: Any) -> bool:
-    """Say whether a ``WEBSOCKET_COMPRESSION`` setting (bool or text) turns compression on."""
-    if isinstance(setting, str):
-        return setting.strip().lower() in ENABLED
-    return bool(setting)
+def compression_mode(setting: Any) -> str:
+    """Return ``"on"``, ``"off"`` or ``"auto"`` for a ``WEBSOCKET_COMPRESSION`` setting.
+
+    A bool, or text: ``auto`` (also unset), or one of the usual words for on and off.
+    Anything else is refused, naming the setting, rather than read as one of them.
+    """
+    if setting is None or isinstance(setting, bool):
+        return "auto" if setting is None else ("on" if setting else "off")
+    word = str(setting).strip().lower()
+    if word in ("", AUTO):
+        return AUTO
+    if word in ENABLED:
+        return "on"
+    if word in DISABLED:
+        return "off"
+    raise ValueError(f"RUNSHEET_WEBSOCKET_COMPRESSION must be auto, on or off, not {setting!r}")
+
+
+class ForLargePlans:
+    """The ``auto`` rewrite: compress (each message alone) above the points limit only."""
+
+    def __init__(self, plan_of: Callable[[], Plan | None]) -> None:
+        self.plan_of = plan_of  # the active plan as this process knows it, or None
+
+    def __call__(self, offer: str) -> str | None:
+        """Return the offer asking for messages compressed alone, or None to decline."""
+        plan = self.plan_of()
+        if plan is not None and trims_points(plan):
+            return without_server_context(offer)
+        return None
 
 
 class RewriteOffer:
