@@ -21,6 +21,7 @@ from runsheet.plans import default_plan, plan_from_dict
 from runsheet.services.ceremony import utc_now
 from runsheet.services.plans import install_plan
 from runsheet.services.state_patch import CLOCK_KEYS, json_patch, state_patch
+from runsheet.transports.sockets import broadcast
 from runsheet.transports.sockets.editions import Edition, patches
 from tests.conftest import make_app
 from tests.live_server import WAIT_SECONDS, Crowd, SocketUser, serve
@@ -177,6 +178,26 @@ def test_clients_without_the_flag_keep_getting_whole_states(crowd, server):
     patched.wait_for_version(ack["state"]["version"])
     assert not patched.received_at[1:] or len(patched.patches) == 1
     assert without_clock(plain.state) == without_clock(patched.state)
+
+
+def test_no_patch_is_built_until_a_client_asks_for_patches(crowd, server, monkeypatch):
+    built: list[int] = []
+
+    def counted(before, after):  # noqa: ANN001, ANN202
+        built.append(after.version)
+        return patches(before, after)
+
+    monkeypatch.setattr(broadcast, "patches", counted)
+    plain = crowd.viewer()
+    mc = crowd.mc()
+    ack = mc.advance()
+    plain.wait_for_version(ack["state"]["version"])
+    assert built == []  # every client takes whole states: nothing to patch
+    patched = patch_user(crowd, None, "patched")
+    ack = mc.advance()
+    holds_what_http_says(patched, server.url, None, ack["state"]["version"])
+    assert ack["state"]["version"] in built
+    assert patched.patches and patched.resyncs == 0  # from the version it was greeted with
 
 
 def test_a_patches_flag_that_is_not_true_or_false_is_refused(crowd):
