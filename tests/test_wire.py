@@ -4,20 +4,28 @@ so), and a change is encoded once per distinct variant of the state."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
 from urllib.parse import urlsplit
 
 import pytest
+from socketio.packet import BINARY_EVENT, EVENT
 
 from bench.national_plan import national_plan_dict
+from runsheet import jsontext
 from runsheet.plans import plan_from_dict
 from runsheet.services.ceremony import utc_now
 from runsheet.services.plans import install_plan
 from runsheet.services.snapshot import FULL_POINTS_LIMIT, state_body
 from runsheet.services.tokens import PUBLIC, Actor
 from runsheet.transports.sockets.handlers import EXTENSION
-from runsheet.transports.sockets.wire import SocketJSON, compression_mode, without_server_context
+from runsheet.transports.sockets.wire import (
+    SocketJSON,
+    TextPacket,
+    compression_mode,
+    without_server_context,
+)
 from tests.conftest import POINT_IDS, Caller, make_app, tokens_of
 from tests.live_server import serve, serve_command
 
@@ -188,3 +196,27 @@ def test_socket_json_escapes_text_utf8_cannot_carry():
     text = SocketJSON.dumps({"by": "Lan \ud800", "title": "Thới An"})
     text.encode("utf-8")  # no lone surrogate left to break a frame
     assert SocketJSON.loads(text) == {"by": "Lan \ud800", "title": "Thới An"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"by": "Lan \ud800", "title": "Thới An"},  # a lone surrogate, as the compact path gets it
+        {"big": 2**70, "list": [1.5, None, True]},  # beyond orjson's 64-bit integers
+        {1: "a key that is not text"},
+    ],
+)
+def test_what_orjson_refuses_is_still_written_as_the_standard_library_writes_it(value):
+    text = jsontext.dumps(value)
+    text.encode("utf-8")
+    assert json.loads(text) == json.loads(json.dumps(value))
+    assert SocketJSON.dumps(value, separators=(",", ":")) == text
+
+
+def test_packets_carry_json_only_and_a_state_is_never_taken_for_binary_data():
+    state = {"title": "Khai mạc", "points": [{"id": "thoi-an", "online": True}]}
+    packet = TextPacket(EVENT, namespace="/", data=["state", state])
+    assert packet.packet_type == EVENT
+    assert packet.encode() == '2["state",' + jsontext.dumps(state) + "]"
+    sent = TextPacket(encoded_packet='51-["upload",{"_placeholder":true,"num":0}]')
+    assert sent.packet_type == BINARY_EVENT  # what clients send is read as before

@@ -43,6 +43,7 @@ from sqlalchemy.pool import StaticPool
 
 from ..domain.ceremony import ArchivedRun, CeremonyState
 from ..domain.plan import Plan
+from ..jsontext import dumps
 from ..plans import plan_from_dict, plan_to_dict
 from .codec import PointMemo, state_from_dict, state_to_dict
 from .tables import (
@@ -208,8 +209,13 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    options: dict = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=10, json_serializer=dumps
+        )
+    options: dict = {
+        "connect_args": {"timeout": 30, "check_same_thread": False},
+        "json_serializer": dumps,  # a change's state is written on its way to the screens
+    }
     if url in ("sqlite://", "sqlite:///:memory:"):
         options["poolclass"] = StaticPool  # one shared in-memory database
     engine = create_engine(url, **options)

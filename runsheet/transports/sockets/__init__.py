@@ -83,7 +83,7 @@ from .live import LiveSockets
 from .patches import install_patches
 from .queue import RedisQueue, is_redis_url
 from .settings import DEFAULTS, allowed_origins
-from .wire import SocketJSON
+from .wire import SocketJSON, TextPacket
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def init_sockets(app: Flask) -> None:
         ping_interval=config.get("SOCKET_PING_INTERVAL", DEFAULTS["SOCKET_PING_INTERVAL"]),
         ping_timeout=config.get("SOCKET_PING_TIMEOUT", DEFAULTS["SOCKET_PING_TIMEOUT"]),
         json=SocketJSON,
+        serializer=TextPacket,
     )
     install_patches(socketio.server)
     fanout.install(socketio.server)  # under eventlet: write to idle WebSockets directly
