@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from runsheet.domain.errors import StaleVersion
 from runsheet.plans import default_plan
@@ -267,3 +267,27 @@ def test_a_database_made_before_plan_revisions_gains_the_column(tmp_path, clock)
     plan, state = again.load_state(event_id)
     assert plan == default_plan()
     assert state.version == 1
+
+
+def test_a_change_from_the_version_just_read_reads_no_state_again_unless_it_moved_on(
+    any_database_url, clock
+):
+    store = open_store(any_database_url)
+    store.create_schema()
+    event_id = install_plan(store, default_plan(), SECRET, clock.now).event_id
+    ceremony = CeremonyService(store, clock=clock)
+    version = ceremony.current().version  # this process now holds the state at that version
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    plan, record = store.load_state_record(event_id, version)
+    assert statements == [] and record["version"] == version and plan == default_plan()
+
+    # Another process moves on: the version the caller names is not this process's any
+    # more, so the state is read; and a change started from the old one is not stored.
+    CeremonyService(open_store(any_database_url), clock=clock).perform(MC, "advance")
+    assert store.load_state_record(event_id, version + 1)[1]["version"] == version + 1
+    assert statements
+    stale = store.state_of(record)
+    stale.version += 1
+    assert not store.save_state(event_id, stale, version, clock.now)

@@ -251,17 +251,21 @@ class CeremonyService:
         try:
             current = self.current()
             together = trims_points(current.plan)
+            known: int | None = current.version  # the first group starts from it
             for group in [waiting] if together else [[one] for one in waiting]:
-                self._write_together(current.event_id, group)
+                self._write_together(current.event_id, group, known)
+                known = None
         except Exception as error:  # e.g. the database went away: everyone waiting hears it
             for one in waiting:
                 if not one.done:
                     one.error, one.done = error, True
 
-    def _write_together(self, event_id: int, group: list[_Waiting]) -> None:
+    def _write_together(self, event_id: int, group: list[_Waiting], known: int | None) -> None:
+        """Apply and store ``group``; ``known``: the committed version just read, if it was."""
         pending, conflicts = list(group), 0
         while pending:
-            outcome = self._try_changes(event_id, pending)
+            outcome = self._try_changes(event_id, pending, known)
+            known = None  # from now on, read the version: this process's may be behind
             if outcome is None:  # another process changed the state first: apply them to its
                 conflicts += 1
                 if conflicts == MAX_ATTEMPTS:
@@ -277,9 +281,12 @@ class CeremonyService:
             one.error, one.done = Conflict("the ceremony is changing too fast; try again"), True
 
     def _try_changes(
-        self, event_id: int, pending: list[_Waiting]
+        self, event_id: int, pending: list[_Waiting], version: int | None = None
     ) -> tuple[Current | None, list[_Waiting], bool] | None:
         """Apply the pending changes to the stored state and store them.
+
+        ``version``: the committed version read a moment ago, whose state this process may
+        hold (then no query reads it again; the compare-and-set catches a newer one).
 
         Return the resulting state, the changes it holds and whether it was stored (False:
         they changed nothing); None if another change came first. A refused change is
@@ -287,7 +294,7 @@ class CeremonyService:
         dropped): the others try again without it. After a change that ends a run
         (archived with it) the rest wait for the next write.
         """
-        plan, record = self.store.load_state_record(event_id)
+        plan, record = self.store.load_state_record(event_id, version)
         state = self.store.state_of(record)
         seen_version = state.version
         now = reading_after(self.clock, state.updated_at)

@@ -426,11 +426,23 @@ class Store:
         """Return the state stored as ``record``, reusing the points decoded before."""
         return state_from_dict(record, self._points)
 
-    def load_state_record(self, event_id: int) -> tuple[Plan, dict[str, Any]]:
+    def load_state_record(
+        self, event_id: int, version: int | None = None
+    ) -> tuple[Plan, dict[str, Any]]:
         """Return an event's plan and its latest committed state as stored (a JSON dict).
 
+        With ``version``, the caller read the committed version a moment ago: when this
+        process holds the state at that version, it is returned without asking the
+        database. For a change only, whose compare-and-set then fails if the version moved
+        on since (every write of a state, a new plan's too, raises its version).
         The dict is shared with later readers: it must not be altered.
         """
+        kept = self._records.get(event_id)
+        if version is not None and kept is not None and kept[0][1] == version:
+            with self._plans_lock:
+                plan = self._plans.get((event_id, kept[0][0]))
+            if plan is not None:
+                return plan, kept[1]
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(events.c.plan_revision, events.c.version).where(events.c.id == event_id)
