@@ -13,7 +13,7 @@ anywhere else (figures in the README's Performance section):
   connection, and the fan-out (``fanout.py``) compresses a push once for them all.
   Compressing costs every receiver an inflate, though, and where one process holds many
   connections (a script, a load client, a display wall) that costs more than the bytes
-  save: the Node yardstick's 1000 clients took twice as long to have a 7.9 KB state
+  save: the Node yardstick's 1000 clients took 2.5 times as long to have a 7.9 KB state
   compressed as plain. So ``WEBSOCKET_COMPRESSION`` is ``auto`` by default: accepted while
   the active plan has more than ``FULL_POINTS_LIMIT`` points (a national conference, where
   thousands of screens get every change and the uplink carries the bytes), declined up to
