@@ -439,8 +439,7 @@ class Store:
         """
         kept = self._records.get(event_id)
         if version is not None and kept is not None and kept[0][1] == version:
-            with self._plans_lock:
-                plan = self._plans.get((event_id, kept[0][0]))
+            plan = self._kept_plan((event_id, kept[0][0]))
             if plan is not None:
                 return plan, kept[1]
         with self.engine.connect() as conn:
@@ -464,11 +463,9 @@ class Store:
     def _plan(self, event_id: int, revision: int, conn: Connection) -> Plan:
         """Return an event's checked plan at ``revision``, read and checked only once."""
         key = (event_id, revision)
-        with self._plans_lock:
-            plan = self._plans.get(key)
-            if plan is not None:
-                self._plans.move_to_end(key)
-                return plan
+        plan = self._kept_plan(key)
+        if plan is not None:
+            return plan
         data = conn.execute(
             select(events.c.plan).where(events.c.id == event_id, events.c.plan_revision == revision)
         ).scalar_one_or_none()
@@ -478,6 +475,14 @@ class Store:
             ).one()
             key, data = (event_id, row.plan_revision), row.plan
         return self._keep(key, plan_from_dict(data))
+
+    def _kept_plan(self, key: tuple[int, int]) -> Plan | None:
+        """Return the checked plan kept for (event id, revision), the newest now; or None."""
+        with self._plans_lock:
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+        return plan
 
     def _keep(self, key: tuple[int, int], plan: Plan) -> Plan:
         with self._plans_lock:

@@ -229,7 +229,7 @@ class Broadcaster:
         if (
             not edition.follows(before)
             and not self._only_skipped_since(before, current)
-            and self._patches_wanted(self._local_rooms() if not self.queued else None)
+            and self._patches_wanted(self._reach(ignore_queue=False))
         ):
             previous = current.previous_state()
             if previous is not None:
@@ -268,7 +268,7 @@ class Broadcaster:
         nobody is in.
         """
         local = self._local_rooms()
-        reach = local if options.get("ignore_queue") or not self.queued else None
+        reach = self._reach(options.get("ignore_queue", False), local)
         found = None
         if _same_event(before, edition) and self._patches_wanted(reach):
             found = patches(before, edition)
@@ -306,6 +306,13 @@ class Broadcaster:
             rooms = _within(rooms, reach)
             if rooms:
                 self.server.emit(STATE_EVENT, body, to=rooms, **options)
+
+    def _reach(self, ignore_queue: bool, local: set[str] | None = None) -> set[str] | None:
+        """Return the rooms a send reaches: this process's (``local``, found if not given)
+        when it bypasses the queue or there is none, else None (every process's)."""
+        if ignore_queue or not self.queued:
+            return local if local is not None else self._local_rooms()
+        return None
 
     @staticmethod
     def _patches_wanted(reach: set[str] | None) -> bool:

@@ -49,7 +49,7 @@ from ...services.snapshot import trims_points
 OFFER = "HTTP_SEC_WEBSOCKET_EXTENSIONS"
 ENABLED = {"1", "on", "true", "yes"}
 DISABLED = {"0", "off", "false", "no"}
-AUTO = "auto"
+ON, OFF, AUTO = "on", "off", "auto"  # the modes of WEBSOCKET_COMPRESSION
 COMPACT = (",", ":")
 DEFLATE = "permessage-deflate"
 NO_SERVER_CONTEXT = "server_no_context_takeover"
@@ -92,9 +92,9 @@ class TextPacket(Packet):
 def configure_wire(app: Flask) -> None:
     """Make ``app`` compress each message on its own, always, never or for large plans."""
     mode = compression_mode(app.config.get("WEBSOCKET_COMPRESSION"))
-    if mode == "on":
+    if mode == ON:
         rewrite: Callable[[str], str | None] = without_server_context
-    elif mode == "off":
+    elif mode == OFF:
         rewrite = decline
     else:
         rewrite = ForLargePlans(app.extensions["runsheet"].ceremony.known_plan)
@@ -108,15 +108,17 @@ def compression_mode(setting: Any) -> str:
     A bool, or text: ``auto`` (also unset), or one of the usual words for on and off.
     Anything else is refused, naming the setting, rather than read as one of them.
     """
-    if setting is None or isinstance(setting, bool):
-        return "auto" if setting is None else ("on" if setting else "off")
+    if setting is None:
+        return AUTO
+    if isinstance(setting, bool):
+        return ON if setting else OFF
     word = str(setting).strip().lower()
     if word in ("", AUTO):
         return AUTO
     if word in ENABLED:
-        return "on"
+        return ON
     if word in DISABLED:
-        return "off"
+        return OFF
     raise ValueError(f"RUNSHEET_WEBSOCKET_COMPRESSION must be auto, on or off, not {setting!r}")
 
 
