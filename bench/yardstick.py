@@ -2,10 +2,18 @@
 
 The yardstick is a Node load client (``client/bench.js``) and a minimal Node socket.io
 server (``node-ref/server.js``) that can push exactly the state JSON runsheet pushes. This
-script serves runsheet on a fresh database, saves its state, measures it with the Node
-client (the MC's token, the 13 points with theirs, the rest public viewers), stops it,
+script serves runsheet on a fresh database, measures it with the Node client (the MC's
+token, the 13 points with theirs, the rest public viewers), saves its state, stops it,
 then serves the reference with the saved state and measures it the same way, one after
-the other. Results go to ``--out`` as the yardstick's own JSON, one file per server.
+the other. Results go to ``--out`` as the yardstick's own JSON, one file per server, and
+``payloads.json``: the bytes of the state each server pushed to a viewer.
+
+The state is saved at the end of runsheet's run (``--state-at end``, the default): live,
+its points connected, as runsheet pushed it to every viewer, so that both servers push
+the same payload. With ``--state-at start`` it is saved before the run, as until
+2026-12-04: the ceremony not started and no point connected, about 8 % fewer bytes than
+runsheet pushes once it is live, which the reference then has the advantage of (the load
+client's time per message grows with its bytes).
 
     .venv/bin/python -m bench.yardstick --yardstick /tmp/bench --clients 1000 --out bench/results
 
@@ -43,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--source", type=Path, default=ROOT, help="checkout whose runsheet is served")
     add("--servers", default="runsheet,node", help="which to measure, in this order")
     add("--env", action="append", default=[], help="extra NAME=VALUE for runsheet")
+    add("--state-at", choices=("start", "end"), default="end", help="when the state is saved")
     add("--tag", default="", help="added to the result names")
     add("--out", type=Path, default=ROOT / "bench" / "results")
     add("--idle-wait", type=float, default=300)
@@ -95,14 +104,38 @@ def measure_once(args: argparse.Namespace, url: str, token: str, points: dict, p
 
 
 def run_runsheet(args: argparse.Namespace, state_file: Path) -> None:
-    """Serve runsheet, save its state to ``state_file``, measure it."""
+    """Serve runsheet, measure it, save its state to ``state_file`` (see ``--state-at``)."""
     extra = dict(item.split("=", 1) for item in args.env)
     with tempfile.TemporaryDirectory(prefix="runsheet-yardstick-") as folder:
         with deploy(Path(folder), args.source, 1, None, None, extra) as served:
             url = served.urls[0]
-            state_file.write_text(requests.get(f"{url}/api/v1/state", timeout=10).text)
+            if args.state_at == "start":
+                state_file.write_text(requests.get(f"{url}/api/v1/state", timeout=10).text)
             name = f"runsheet-{args.clients}{args.tag}"
             measure(args, url, served.mc_token, served.point_tokens, served.pids[0], name)
+            live = requests.get(f"{url}/api/v1/state", timeout=10).text
+            if args.state_at == "end":
+                state_file.write_text(live)
+            record_payload(args, "runsheet", live)
+
+
+def record_payload(args: argparse.Namespace, server: str, state_text: str) -> None:
+    """Add to ``payloads.json`` the bytes of the state ``server`` pushed to a viewer.
+
+    As on the wire: compact UTF-8 JSON (the HTTP API's answer may escape non-ASCII text,
+    which neither server does on its sockets).
+    """
+    state = json.loads(state_text)
+    pushed = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
+    path = args.out / "payloads.json"
+    payloads = json.loads(path.read_text()) if path.exists() else {}
+    payloads[f"{server}-{args.clients}{args.tag}"] = {
+        "state_bytes": len(pushed),
+        "state_at": args.state_at,
+        "version": state.get("version"),
+    }
+    path.write_text(json.dumps(payloads, indent=2) + "\n")
+    print(f"{server}: a viewer's state is {len(pushed)} bytes (version {state.get('version')})")
 
 
 def run_node(args: argparse.Namespace, state_file: Path) -> None:
@@ -123,6 +156,7 @@ def run_node(args: argparse.Namespace, state_file: Path) -> None:
         state = json.loads(state_file.read_text())
         points = {point["id"]: f"pt-{point['id']}" for point in state["points"]}
         measure(args, url, "test-token", points, process.pid, f"node-ref-{args.clients}{args.tag}")
+        record_payload(args, "node-ref", requests.get(f"{url}/api/v1/state", timeout=10).text)
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -7,17 +7,18 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
-from runsheet.domain.errors import StaleVersion
+from runsheet.domain.errors import StaleVersion, Unauthenticated
 from runsheet.plans import default_plan
 from runsheet.services.ceremony import CeremonyService
 from runsheet.services.plans import install_plan
-from runsheet.services.tokens import Actor
+from runsheet.services.tokens import PUBLIC, Actor, hash_token
 from runsheet.storage import store as store_module
+from runsheet.storage.tables import events as events_table
 from runsheet.storage.tables import tokens as tokens_table
 
-from .conftest import SECRET, make_app, open_store
+from .conftest import SECRET, make_app, open_store, tokens_of
 
 MC = Actor("mc")
 
@@ -291,3 +292,71 @@ def test_a_change_from_the_version_just_read_reads_no_state_again_unless_it_move
     stale = store.state_of(record)
     stale.version += 1
     assert not store.save_state(event_id, stale, version, clock.now)
+
+
+def test_the_active_event_and_a_tokens_holder_are_read_in_one_query(any_database_url, clock):
+    app = make_app(any_database_url, clock)
+    svc = app.extensions["runsheet"]
+    store, current = svc.store, svc.ceremony.current()
+    tokens = tokens_of(app)
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    stored, holder = store.active_event_and_holder(hash_token(tokens["mc"]))
+    assert stored == (current.event_id, current.version)
+    assert holder == store_module.TokenHolder(current.event_id, "mc", None)
+    assert [s.split()[0] for s in statements if not s.startswith("BEGIN")] == ["SELECT"]
+
+    point_id = default_plan().points[3].id
+    _, holder = store.active_event_and_holder(hash_token(tokens[point_id]))
+    assert holder == store_module.TokenHolder(current.event_id, "point", point_id)
+    # Nobody holds it: the active event all the same, and no holder.
+    assert store.active_event_and_holder(hash_token("not-a-token")) == (stored, None)
+
+    # No event is active: the holder alone.
+    with store.engine.begin() as conn:
+        conn.execute(update(events_table).values(is_active=False))
+    assert store.active_event_and_holder(hash_token(tokens["mc"])) == (
+        None,
+        store_module.TokenHolder(current.event_id, "mc", None),
+    )
+
+
+def test_the_caller_and_the_event_are_found_together_and_refused_as_before(
+    any_database_url, clock
+):
+    app = make_app(any_database_url, clock)
+    ceremony = app.extensions["runsheet"].ceremony
+    tokens = tokens_of(app)
+
+    actor, current = ceremony.current_for(tokens["mc"])
+    assert actor == MC and current == ceremony.current()
+    assert ceremony.current_for(None) == (PUBLIC, current)
+    assert ceremony.current_for("")[0] == PUBLIC
+    for refused in ("not-a-token", "x" * 201):
+        with pytest.raises(Unauthenticated):
+            ceremony.current_for(refused)
+
+
+def test_an_action_over_http_reads_the_event_and_the_caller_once(tmp_path, clock):
+    app = make_app(f"sqlite:///{tmp_path / 'store.sqlite3'}", clock)
+    store = app.extensions["runsheet"].store
+    client, token = app.test_client(), tokens_of(app)["mc"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post("/api/v1/advance", headers=headers).status_code == 200
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    answer = client.post("/api/v1/advance", headers=headers)
+
+    assert answer.status_code == 200 and answer.get_json()["version"] == 3
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "token_hash" in reads[0]  # the event and the caller, together
+    assert sum(s.lstrip().upper().startswith("UPDATE") for s in statements) == 1
+
+    # Another process moved on meanwhile: the compare-and-set catches it and the change
+    # is made on the newer state.
+    other = CeremonyService(open_store(store.engine.url.render_as_string(False)), clock=clock)
+    other.perform(MC, "advance")
+    answer = client.post("/api/v1/back", headers=headers)
+    assert answer.status_code == 200 and answer.get_json()["version"] == 5

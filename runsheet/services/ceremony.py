@@ -35,7 +35,7 @@ from .audit import (
 from .clock import reading_after
 from .payloads import parse_payload
 from .snapshot import trims_points
-from .tokens import SYSTEM, Actor
+from .tokens import PUBLIC, SYSTEM, Actor, actor_holding, token_digest
 
 MAX_ATTEMPTS = 50
 ACTION_NAME_LOGGED = 40  # characters of an unknown action's name kept in the log
@@ -53,6 +53,7 @@ class _Waiting:
 
     rule: Callable[[Ceremony, datetime], object]
     note: Note
+    seen: Current | None = None  # the state its caller read just before, if it did
     done: bool = False
     current: Current | None = None
     error: BaseException | None = None
@@ -122,7 +123,23 @@ class CeremonyService:
 
     def current(self) -> Current:
         """Return the active event as last committed (by any process)."""
-        stored = self.store.active_event_version()
+        return self._current_at(self.store.active_event_version())
+
+    def current_for(self, token: str | None) -> tuple[Actor, Current]:
+        """Return who holds ``token`` in the active event, and that event as last committed.
+
+        Both are read in one query (a request's first, before its action). No token: a
+        public viewer; a token nobody holds, or another event's, is refused as ``identify``
+        refuses it.
+        """
+        if token is None or token == "":
+            return PUBLIC, self.current()
+        stored, holder = self.store.active_event_and_holder(token_digest(token))
+        current = self._current_at(stored)
+        return actor_holding(self.store, current.event_id, holder), current
+
+    def _current_at(self, stored: tuple[int, int] | None) -> Current:
+        """Return the active event at ``stored`` (its id and version, just read)."""
         if stored is None:
             raise NotFound("no event is loaded; run `runsheet init` or `runsheet load PLAN`")
         event_id, version = stored
@@ -168,11 +185,14 @@ class CeremonyService:
 
     # -- changing ------------------------------------------------------------------------
 
-    def perform(self, actor: Actor, name: str, payload: Any = None) -> Current:
+    def perform(
+        self, actor: Actor, name: str, payload: Any = None, seen: Current | None = None
+    ) -> Current:
         """Check and apply the action ``name`` for ``actor``; return the resulting state.
 
         The change and its audit entry are stored together; a refusal is logged (see
-        ``log_refusal``) and raised.
+        ``log_refusal``) and raised. ``seen``: the active event as the caller read it a
+        moment ago (``current_for``), so that the change need not read it again.
         """
         args: Any = payload
         try:
@@ -184,7 +204,9 @@ class CeremonyService:
             action.authorize(actor, args)
             logged = name not in UNLOGGED_WHEN_DONE
             note = AuditNote.of(actor, name, summarize(args)) if logged else None
-            return self.change(lambda ceremony, now: action.apply(ceremony, actor, args, now), note)
+            return self.change(
+                lambda ceremony, now: action.apply(ceremony, actor, args, now), note, seen
+            )
         except RunsheetError as error:
             self.log_refusal(actor, name, args, error)
             raise
@@ -219,11 +241,18 @@ class CeremonyService:
         except Exception:  # noqa: BLE001 - the refusal itself is what the caller must hear
             logger.exception("could not log the refusal of %s by %s", name, actor.label)
 
-    def change(self, rule: Callable[[Ceremony, datetime], object], note: Note = None) -> Current:
+    def change(
+        self,
+        rule: Callable[[Ceremony, datetime], object],
+        note: Note = None,
+        seen: Current | None = None,
+    ) -> Current:
         """Apply ``rule`` to the latest state, store it, publish it; retry on a race.
 
         ``note`` says what the audit log's entry of the change holds (logged only when the
-        state changed, in the same transaction).
+        state changed, in the same transaction). ``seen``: the active event as the caller
+        just read it; the change starts from it unless this process has stored a newer
+        version since (the compare-and-set catches one another process stored).
 
         One writer at a time in this process: the others wait here, not in the database
         (tried together they would each send the whole state, 500 KB at 3,500 points, to
@@ -233,7 +262,7 @@ class CeremonyService:
         check-in storm is a few writes a second, not one per check-in. Up to the limit it
         stores them one by one, so that every version is broadcast (the SPEC).
         """
-        mine = _Waiting(rule, note)
+        mine = _Waiting(rule, note, seen)
         with self._waiting_lock:
             self._waiting.append(mine)
         with self._writing:
@@ -249,7 +278,7 @@ class CeremonyService:
     def _write(self, waiting: list[_Waiting]) -> None:
         """Store the waiting changes; each hears its outcome (``done``, ``error``)."""
         try:
-            current = self.current()
+            current = self._still_newest(waiting[0].seen) or self.current()
             together = trims_points(current.plan)
             known: int | None = current.version  # the first group starts from it
             for group in [waiting] if together else [[one] for one in waiting]:
@@ -259,6 +288,13 @@ class CeremonyService:
             for one in waiting:
                 if not one.done:
                     one.error, one.done = error, True
+
+    def _still_newest(self, seen: Current | None) -> Current | None:
+        """Return ``seen`` if no newer state of its event has been remembered here since."""
+        latest = self._latest
+        if seen is None or latest is None or latest.event_id != seen.event_id:
+            return None
+        return seen if latest.version == seen.version else None
 
     def _write_together(self, event_id: int, group: list[_Waiting], known: int | None) -> None:
         """Apply and store ``group``; ``known``: the committed version just read, if it was."""

@@ -147,9 +147,22 @@ def identify(store: Store, event_id: int, token: str | None) -> Actor:
     """
     if token is None or token == "":
         return PUBLIC
-    if not isinstance(token, str) or len(token) > 200:
+    return actor_holding(store, event_id, store.token_holder(token_digest(token)))
+
+
+def token_digest(token: object) -> str:
+    """Return the hash under which a token is stored; refuse what cannot be a token."""
+    if not isinstance(token, str) or not token or len(token) > 200:
         raise Unauthenticated("the token is not valid")
-    holder = store.token_holder(hash_token(token))
+    return hash_token(token)
+
+
+def actor_holding(store: Store, event_id: int, holder: TokenHolder | None) -> Actor:
+    """Return who a token's ``holder`` (as the store found it, or None) is for this event.
+
+    Refused with ``Unauthenticated`` when nobody holds the token, with ``OtherEvent`` when
+    it is another event's (see ``identify``).
+    """
     if holder is None:
         raise Unauthenticated("the token is not valid for this event")
     actor = _actor_of(holder, event_id)

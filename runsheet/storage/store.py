@@ -71,6 +71,19 @@ COMPARE_AND_SET = (  # stores a state only if the stored version is still the on
     .returning(events.c.plan_revision)
 )
 ADD_AUDIT_ENTRY = insert(audit)  # its values: ``_audit_values`` of the entry
+# The active event's version and a token's holder in one query, as every caller's request
+# begins (the holder's columns are NULL when nobody holds the token).
+ACTIVE_EVENT_AND_HOLDER = (
+    select(
+        events.c.id,
+        events.c.version,
+        tokens.c.event_id.label("holder_event_id"),
+        tokens.c.role,
+        tokens.c.point_id,
+    )
+    .select_from(events.outerjoin(tokens, tokens.c.token_hash == bindparam("token_hash")))
+    .where(events.c.is_active)
+)
 
 # Checked plans kept per store: the active event's, plus a few others a CLI or a page may read.
 PLANS_KEPT = 8
@@ -315,6 +328,19 @@ class Store:
                 select(events.c.id, events.c.version).where(events.c.is_active)
             ).first()
         return (row.id, row.version) if row else None
+
+    def active_event_and_holder(
+        self, token_hash: str
+    ) -> tuple[tuple[int, int] | None, TokenHolder | None]:
+        """Return ``active_event_version()`` and ``token_holder(token_hash)``, in one query."""
+        with self.engine.connect() as conn:
+            row = conn.execute(ACTIVE_EVENT_AND_HOLDER, {"token_hash": token_hash}).first()
+        if row is None:  # no event is active: the holder alone
+            return None, self.token_holder(token_hash)
+        holder = None
+        if row.role is not None:
+            holder = TokenHolder(row.holder_event_id, row.role, row.point_id)
+        return (row.id, row.version), holder
 
     def event_by_slug(self, slug: str, conn: Connection | None = None) -> StoredEvent | None:
         """Return the event with this slug, or None."""

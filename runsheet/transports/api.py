@@ -12,7 +12,7 @@ from ..services.history import history, runs
 from ..services.plans import database_reason
 from ..services.snapshot import server_time, state_body
 from ..services.tokens import PUBLIC
-from .auth import PAGE_HEADER, api_actor, services
+from .auth import PAGE_HEADER, api_actor, api_caller, services
 from .errors import error_body, error_response, status_of
 from .operations import operation
 
@@ -57,7 +57,7 @@ def perform(name: str, **from_url: Any):  # noqa: ANN201
     is refused with 401 whatever its body. Values in the URL (an item or point id) go into
     the payload; a body naming another one is refused.
     """
-    actor = api_actor()
+    actor, seen = api_caller()
     payload = json_payload()
     for field, value in from_url.items():
         if payload.get(field, value) != value:
@@ -65,7 +65,7 @@ def perform(name: str, **from_url: Any):  # noqa: ANN201
         payload[field] = value
     ceremony = services().ceremony
     try:
-        current = ceremony.perform(actor, name, payload)
+        current = ceremony.perform(actor, name, payload, seen)
     except (StaleVersion, JustMoved) as refused:  # answered with the state as it is now
         body = error_body(refused)
         body["state"] = state_body(actor, ceremony.current(), ceremony.clock())

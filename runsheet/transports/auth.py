@@ -6,7 +6,8 @@ from flask import current_app, request
 
 from ..domain.errors import Unauthenticated
 from ..services import Services
-from ..services.tokens import Actor, identify
+from ..services.ceremony import Current
+from ..services.tokens import Actor
 
 # Each role's page keeps its token in its own HttpOnly cookie, so one browser can hold the
 # MC console and a point's page in two tabs without one token replacing the other.
@@ -88,10 +89,19 @@ def request_token() -> str | None:
 
 def api_actor(required: bool = True) -> Actor:
     """Return the caller of an API request, by its Bearer token or its page's cookie."""
+    return api_caller(required)[0]
+
+
+def api_caller(required: bool = True) -> tuple[Actor, Current]:
+    """Return the caller of an API request and the active event, read together."""
     token = request_token()
     if token is None and required:
         raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
-    svc = services()
-    actor = identify(svc.store, svc.ceremony.current().event_id, token)
+    actor, current = services().ceremony.current_for(token)
     console = console_label(request.headers.get(CONSOLE_HEADER))
-    return actor.at_console(console).via("http")
+    return actor.at_console(console).via("http"), current
+
+
+def token_actor(token: str | None) -> Actor:
+    """Return who holds ``token`` in the active event (a public viewer without one)."""
+    return services().ceremony.current_for(token)[0]

@@ -14,8 +14,8 @@ from flask import Blueprint, Response, request
 from ..calendar.feeds import published_file
 from ..domain.errors import Forbidden
 from ..services.actions import POINT_ID
-from ..services.tokens import ORGANIZER_ROLE, identify
-from .auth import services
+from ..services.tokens import ORGANIZER_ROLE
+from .auth import services, token_actor
 from .operations import operation
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
@@ -63,8 +63,7 @@ def point(point_id: str) -> Response:
     token = request.args.get("token")
     if token is None:
         return _serve("point", point_id)
-    svc = services()
-    actor = identify(svc.store, svc.ceremony.current().event_id, token)
+    actor = token_actor(token)
     holder = actor.role == ORGANIZER_ROLE or (actor.role == "point" and actor.point_id == point_id)
     if not holder:
         raise Forbidden("this token is not this point's; open the link on the point's page")

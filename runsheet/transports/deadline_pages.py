@@ -15,9 +15,9 @@ from flask import Blueprint, Response, g, render_template, request
 from ..domain.errors import Unauthenticated
 from ..domain.plan import Plan
 from ..services.deadlines import deadline_board
-from ..services.tokens import Actor, identify
+from ..services.tokens import Actor
 from . import pages
-from .auth import services, token_cookie_name
+from .auth import services, token_actor, token_cookie_name
 from .deadlines import board_csv_response, document_response
 
 bp = Blueprint("deadline_pages", __name__)
@@ -32,7 +32,7 @@ def _cookie_actor(page: str, point_id: str | None = None) -> Actor | None:
     if not token:
         return None
     try:
-        actor = identify(services().store, services().ceremony.current().event_id, token)
+        actor = token_actor(token)
     except Unauthenticated:
         return None
     if page == "organizer":

@@ -25,10 +25,9 @@ from ..i18n import translate
 from ..services.audit_view import AUDIT_ROLES, AuditQuery, entry_as_dict
 from ..services.plans import Links, role_links
 from ..services.qr import qr_svg, qr_svg_document
-from ..services.tokens import identify
 from ..storage.store import AuditEntry
 from . import pages
-from .auth import ORGANIZER_COOKIE, services
+from .auth import ORGANIZER_COOKIE, services, token_actor
 
 bp = Blueprint("organizer_pages", __name__, url_prefix="/organizer")
 
@@ -67,9 +66,8 @@ def _require_organizer() -> None:
     token = request.cookies.get(ORGANIZER_COOKIE)
     if not token:
         raise NotOrganizer("link_needed", 401)
-    svc = services()
     try:
-        actor = identify(svc.store, svc.ceremony.current().event_id, token)
+        actor = token_actor(token)
     except Unauthenticated:
         raise NotOrganizer("link_expired", 401) from None
     if actor.role != "organizer":

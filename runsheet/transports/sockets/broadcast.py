@@ -83,6 +83,9 @@ class Broadcaster:
         self._newest: Current | None = None  # the newest change handed to this process
         self._skipped: set[tuple[int, int]] = set()  # (event id, version) handed, not sent
         self._newest_lock = threading.Lock()
+        # Every room this broadcaster has put a client in: the rooms a send may reach are
+        # found among these, not among every client's own room (1000 clients, 1000 rooms).
+        self._rooms_used: set[str] = set()
         # Called (under the send lock) when the event changes, before its first state goes out.
         self.on_switch: Callable[[Current], None] = lambda current: None
         self._sends_here = Coalesced(
@@ -123,11 +126,15 @@ class Broadcaster:
             self.server.emit(STATE_EVENT, self.body(actor, current), to=sid, ignore_queue=True)
             room = room_of(actor)
             if not wants_patches:
-                self.server.enter_room(sid, room)
+                self._enter(sid, room)
                 return
-            self.server.enter_room(sid, patch_room(room))
+            self._enter(sid, patch_room(room))
             if actor.role == "point":
-                self.server.enter_room(sid, SHARED_POINTS_ROOM)
+                self._enter(sid, SHARED_POINTS_ROOM)
+
+    def _enter(self, sid: str, room: str) -> None:
+        self._rooms_used.add(room)
+        self.server.enter_room(sid, room)
 
     def _greeting(self, current: Current) -> Current:
         """Return the state to greet a client with above the points limit.
@@ -325,11 +332,13 @@ class Broadcaster:
         return reach is None or any(room.endswith(PATCH_SUFFIX) for room in reach)
 
     def _local_rooms(self) -> set[str] | None:
-        """Return the rooms this process's clients are in (None if the server cannot tell)."""
+        """Return the rooms of states and patches that have clients of this process in them
+        (None if the server cannot tell)."""
         rooms = getattr(getattr(self.server, "manager", None), "rooms", None)
         if not isinstance(rooms, dict):
             return None
-        return {room for room, members in rooms.get("/", {}).items() if members and room}
+        here = rooms.get("/", {})
+        return {room for room in self._rooms_used if here.get(room)}
 
     def catch_up(self) -> bool:
         """Send this process's clients the database's state if they lack it; say if sent.
