@@ -322,9 +322,7 @@ def test_the_active_event_and_a_tokens_holder_are_read_in_one_query(any_database
     )
 
 
-def test_the_caller_and_the_event_are_found_together_and_refused_as_before(
-    any_database_url, clock
-):
+def test_the_caller_and_the_event_are_found_together_and_refused_as_before(any_database_url, clock):
     app = make_app(any_database_url, clock)
     ceremony = app.extensions["runsheet"].ceremony
     tokens = tokens_of(app)
