@@ -77,6 +77,23 @@ def test_advancing_answers_with_the_new_state(mc, anonymous, clock):
     assert anonymous.state()["current_item_id"] == FIRST
 
 
+def test_moments_are_told_to_the_millisecond_and_durations_too(mc, anonymous, clock):
+    clock.advance(seconds=3.1234567)
+    state = mc.advance().get_json()
+
+    assert item(state, FIRST)["started_at"] == "2021-10-01T08:00:03.123+07:00"
+    assert state["server_time"] == "2021-10-01T08:00:03.123+07:00"
+    clock.advance(seconds=56.8769433)  # 0.4 ms past a whole second: told without a fraction
+    state = anonymous.state()
+    assert state["server_time"] == "2021-10-01T08:01:00+07:00"
+    timing = state["timing"]
+    assert timing["item_elapsed_seconds"] == 56.877
+    assert timing["item_planned_seconds"] == 300 and isinstance(timing["item_planned_seconds"], int)
+    seconds = [value for value in timing.values() if isinstance(value, float)]
+    assert all(value == round(value, 3) for value in seconds)
+    assert item(state, FIRST)["extended_seconds"] == 0
+
+
 def test_advancing_with_the_current_version_is_accepted(mc):
     version = mc.state()["version"]
     response = mc.advance(expected_version=version)

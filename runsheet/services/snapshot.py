@@ -41,7 +41,26 @@ def trims_points(plan: Plan) -> bool:
 
 
 def _iso(value: datetime | None, plan: Plan) -> str | None:
-    return value.astimezone(plan.event.zone).isoformat() if value is not None else None
+    return moment_text(value, plan) if value is not None else None
+
+
+def moment_text(value: datetime, plan: Plan) -> str:
+    """Return a moment as a state carries it: ISO 8601 in the event's zone, to the
+    millisecond, and without a fraction on a whole second (``08:00:00+07:00``).
+
+    A browser's clock counts milliseconds; the microseconds the server keeps were seven
+    bytes of noise per moment on every screen, some forty moments a state.
+    """
+    local = value.astimezone(plan.event.zone)
+    return local.isoformat(timespec="milliseconds" if local.microsecond >= 1000 else "seconds")
+
+
+def _seconds(value: float | None) -> float | int | None:
+    """Return a duration as a state carries it: to the millisecond, whole ones as integers."""
+    if value is None:
+        return None
+    shown = round(value, 3)
+    return int(shown) if shown == int(shown) else shown
 
 
 def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> shapes.StateSnapshot:
@@ -72,17 +91,17 @@ def public_snapshot(plan: Plan, state: CeremonyState, now: datetime) -> shapes.S
         "finished_at": _iso(state.finished_at, plan),
         "timing": {
             "computed_at": _iso(now, plan),
-            "item_elapsed_seconds": timing.item_elapsed_seconds,
-            "item_planned_seconds": timing.item_planned_seconds,
-            "item_over_seconds": timing.item_over_seconds,
-            "over_under_seconds": timing.over_under_seconds,
-            "start_delay_seconds": timing.start_delay_seconds,
-            "drift_seconds": timing.drift_seconds,
+            "item_elapsed_seconds": _seconds(timing.item_elapsed_seconds),
+            "item_planned_seconds": _seconds(timing.item_planned_seconds),
+            "item_over_seconds": _seconds(timing.item_over_seconds),
+            "over_under_seconds": _seconds(timing.over_under_seconds),
+            "start_delay_seconds": _seconds(timing.start_delay_seconds),
+            "drift_seconds": _seconds(timing.drift_seconds),
             "projected_end": _iso(timing.projected_end, plan),
             "planned_end": _iso(timing.planned_end, plan),
-            "item_remaining_seconds": timing.item_remaining_seconds,
-            "item_warn_seconds": timing.item_warn_seconds,
-            "reflow_seconds": timing.reflow_seconds,
+            "item_remaining_seconds": _seconds(timing.item_remaining_seconds),
+            "item_warn_seconds": _seconds(timing.item_warn_seconds),
+            "reflow_seconds": _seconds(timing.reflow_seconds),
         },
         "hold": {"since": _iso(state.hold_since, plan)} if state.hold_since else None,
         "run": (
@@ -248,7 +267,7 @@ def _linked_record(plan: Plan, status: PointStatus, point) -> shapes.PointStatus
 
 def server_time(plan: Plan, now: datetime) -> str:
     """Return ``now`` as the ``server_time`` a body carries: in the event's time zone."""
-    return now.astimezone(plan.event.zone).isoformat()
+    return moment_text(now, plan)
 
 
 def public_state_body(current: Current, now: datetime) -> dict[str, Any]:
@@ -294,7 +313,7 @@ def _agenda_item(plan: Plan, state: CeremonyState, slot, projected) -> shapes.Ag
         "started_at": _iso(last.started_at, plan) if last else None,
         "ended_at": _iso(last.ended_at, plan) if last else None,
         "projected_start": _iso(projected.get(item.id), plan),
-        "extended_seconds": state.extensions.get(item.id, 0.0),
+        "extended_seconds": _seconds(state.extensions.get(item.id, 0.0)),
         "standby": (
             {"ready_at": _iso(standby.ready_at, plan), "by": standby.by} if standby else None
         ),
