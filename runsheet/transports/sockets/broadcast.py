@@ -48,7 +48,7 @@ from ...services.coalesce import Coalesced
 from ...services.snapshot import state_body, trims_points
 from ...services.tokens import Actor
 from .editions import PATCH_SUFFIX, SHARED_POINTS_ROOM, Edition, patch_room, patches
-from .rooms import room_of
+from .rooms import PUBLIC_ROOM, room_of
 
 STATE_EVENT = "state"
 PATCH_EVENT = "patch"
@@ -288,8 +288,9 @@ class Broadcaster:
                 point_rooms = {room for room in local if not room.endswith(PATCH_SUFFIX)}
             points = edition.states(point_rooms)[len(shared) :]
             self._send_states(points, found is None, own_options, local)
-        else:
-            self._send_states(edition.states(None), found is None, options, reach)
+        else:  # the viewers first: the others' states are built meanwhile, not before
+            self._send_states([(edition.public, [PUBLIC_ROOM])], found is None, options, reach)
+            self._send_states(edition.others(), found is None, options, reach)
         if found is not None:
             for ops, rooms in found:
                 rooms = _within(rooms, reach)

@@ -17,8 +17,9 @@ points is two patches in all for every point, not 3,500.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from ...services.ceremony import Current
@@ -44,15 +45,15 @@ def patch_room(room: str) -> str:
 
 @dataclass
 class Edition:
-    """Every room's state at one version."""
+    """Every room's state at one version.
 
-    event_id: int
-    version: int
+    The public state is built with the edition; the MC's and the points' when first asked
+    for, so that a change can reach the viewers (most of the clients) before they are.
+    """
+
+    current: Current
     trimmed: bool  # above FULL_POINTS_LIMIT: points' bodies are composed on demand
     public: dict[str, Any]
-    mc: dict[str, Any]
-    # Up to the limit: each distinct body and its rooms. Above it: public and MC only.
-    variants: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
     point_ids: tuple[str, ...] = ()
     as_sent: bool = True  # False: built again for a version sent before, at another time
 
@@ -60,22 +61,41 @@ class Edition:
     def build(cls, current: Current, now: datetime, state: Any = None) -> Edition:
         """Build the edition of ``current`` (or of ``state``, another version of its plan)."""
         plan = current.plan
-        if state is not None:
-            current = Current(current.event_id, plan, state)
-        public = public_state_body(current, now)
-        mc = as_seen_by(Actor("mc"), public, plan, current.state)
-        edition = cls(
-            current.event_id,
-            current.version,
+        current = Current(current.event_id, plan, state if state is not None else current.state)
+        return cls(
+            current,
             trims_points(plan),
-            public,
-            mc,
+            public_state_body(current, now),
             point_ids=tuple(p.id for p in plan.points),
             as_sent=state is None,
         )
-        if not edition.trimmed:
-            edition.variants = _variants(current, public, mc)
-        return edition
+
+    @property
+    def event_id(self) -> int:
+        """Return the id of the event whose state this is."""
+        return self.current.event_id
+
+    @property
+    def version(self) -> int:
+        """Return the version of the state."""
+        return self.current.version
+
+    @cached_property
+    def mc(self) -> dict[str, Any]:
+        """Return the MC's state (the organizer's too)."""
+        return as_seen_by(Actor("mc"), self.public, self.current.plan, self.current.state)
+
+    @cached_property
+    def variants(self) -> list[tuple[dict[str, Any], list[str]]]:
+        """Return each distinct body and its rooms, the public one first (up to the limit;
+        above it, none: points' bodies are composed on demand)."""
+        return [] if self.trimmed else _variants(self.current, self.public, self.mc)
+
+    def others(self) -> list[tuple[dict[str, Any], list[str]]]:
+        """Return every distinct body but the public one, with its rooms (up to the limit)."""
+        first, *rest = self.variants
+        assert first[1] == [PUBLIC_ROOM]  # no other role's state is ever the public one
+        return rest
 
     def follows(self, other: Edition | None) -> bool:
         """Say whether ``other`` is the version just before this one, of the same event."""
