@@ -105,28 +105,20 @@ def init_sockets(app: Flask) -> None:
     queue_option = {"client_manager": RedisQueue(queue)} if is_redis_url(queue) else {}
     if queue and not queue_option:
         queue_option = {"message_queue": queue}
-    ping_timeout = config.get("SOCKET_PING_TIMEOUT", DEFAULTS["SOCKET_PING_TIMEOUT"])
-    # At most half the timeout: a WebSocket silent for interval + timeout is closed.
-    ping_spread = min(
-        config.get("SOCKET_PING_SPREAD", DEFAULTS["SOCKET_PING_SPREAD"]), ping_timeout / 2
-    )
     socketio.init_app(
         app,
         async_mode=config["ASYNC_MODE"],
         **queue_option,
         cors_allowed_origins=allowed_origins(config.get("CORS_ALLOWED_ORIGINS")),
         max_http_buffer_size=config["MAX_CONTENT_LENGTH"],
-        ping_interval=(
-            config.get("SOCKET_PING_INTERVAL", DEFAULTS["SOCKET_PING_INTERVAL"]),
-            ping_spread,  # told to the client as a grace period after the interval
-        ),
-        ping_timeout=ping_timeout,
+        ping_interval=config.get("SOCKET_PING_INTERVAL", DEFAULTS["SOCKET_PING_INTERVAL"]),
+        ping_timeout=config.get("SOCKET_PING_TIMEOUT", DEFAULTS["SOCKET_PING_TIMEOUT"]),
         json=SocketJSON,
         serializer=TextPacket,
     )
     install_patches(socketio.server)
     fanout.install(socketio.server)  # under eventlet: write to idle WebSockets directly
-    pings.install(socketio.server.eio, ping_spread)  # not every client pinged at once
+    pings.install(socketio.server.eio)  # a crowd's pings spread over the interval
     live = LiveSockets(app, socketio.server)
     app.extensions[EXTENSION] = live
     live.services.ceremony.subscribe(live.broadcaster.broadcast)

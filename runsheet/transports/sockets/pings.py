@@ -1,4 +1,4 @@
-"""Engine.IO pings spread over time, not in step with the moment clients connected.
+"""Engine.IO pings spread over the interval, not in step with the moment clients connected.
 
 python-engineio pings a client ``ping_interval`` after it connected, then that long after
 each pong. Clients that connect together (the screens of a hall at the doors' opening,
@@ -8,42 +8,40 @@ starting the greenlet that will send the next ping, and the garbage collector's 
 over them fall into whichever change comes then (11.5 ms before its first frame, every
 tenth change of the yardstick's run: README, Performance).
 
-So each client's first ping waits a random part of ``spread`` seconds more, a delay the
-handshake tells the client to allow (python-engineio announces ``pingInterval`` as the
-interval plus its grace period, which the app sets to ``spread``); from then on its pings
-keep the phase they drew. The server notices a vanished client as before, ``ping_timeout``
-after a ping it sent.
+So each client's first ping comes at a moment drawn over the interval instead of at its
+end; from then on its pings keep that phase, and a crowd's pings are spread over the
+whole interval. A ping sooner than the interval is one a client takes as any other (it
+waits for the next one ``pingInterval + pingTimeout`` from the last), and the server
+notices a vanished client sooner, never later.
 
 It relies on internals of python-engineio (the server's ``handlers`` and ``sockets``, a
-socket's ``schedule_ping``, ``_send_ping`` and ``last_ping``), present in the versions
-pyproject.toml allows and checked once on real objects: "ping spread: first pings drawn
-over N s" is logged, or "library path — missing: ..." as a warning, and the library pings
-as it does.
+socket's ``schedule_ping``, ``last_ping``, ``closing`` and ``closed``), present in the
+versions pyproject.toml allows and checked once on real objects: "ping spread: first pings
+drawn over the interval" is logged, or "library path — missing: ..." as a warning, and the
+library pings as it does.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from typing import Any
+
+from engineio import packet
 
 from .internals import missing_attributes, report_path
 
 FEATURE = "ping spread"
-ENGINE_NEEDS = ("handlers", "sockets", "start_background_task", "sleep")
-SOCKET_NEEDS = ("schedule_ping", "_send_ping", "last_ping")
+OWN_PATH = "first pings drawn over the interval"
+ENGINE_NEEDS = ("handlers", "sockets", "ping_interval", "start_background_task", "sleep")
+SOCKET_NEEDS = ("schedule_ping", "last_ping", "closing", "closed", "send")
 
 
-def install(
-    engine: Any, spread: float, draw: Callable[[float, float], float] = random.uniform
-) -> bool:
-    """Make each new client of ``engine`` wait ``draw(0, spread)`` s more for its first ping.
-
-    Say whether it did (not when ``spread`` is 0 or an internal is missing).
-    """
-    if spread <= 0:
-        return False
-    if not report_path(FEATURE, f"first pings drawn over {spread:g} s", missing_internals(engine)):
+def install(engine: Any, draw: Callable[[float, float], float] = random.uniform) -> bool:
+    """Make each new client of ``engine`` get its first ping ``draw(0, interval)`` seconds
+    after it connected; say whether it did (not when an internal is missing)."""
+    if not report_path(FEATURE, OWN_PATH, missing_internals(engine)):
         return False
     connect = engine.handlers.get("connect")
 
@@ -51,7 +49,7 @@ def install(
         accepted = connect(sid, *args) if connect is not None else None
         socket = engine.sockets.get(sid)
         if socket is not None:
-            _delay_first_ping(engine, socket, draw(0.0, spread))
+            _first_ping_after(engine, socket, draw(0.0, engine.ping_interval))
         return accepted
 
     engine.handlers["connect"] = on_connect
@@ -72,18 +70,20 @@ def missing_internals(engine: Any) -> list[str]:
     return missing_attributes(probe, SOCKET_NEEDS, "socket")
 
 
-def _delay_first_ping(engine: Any, socket: Any, delay: float) -> None:
-    """Make the socket's next ping cycle, its first, begin ``delay`` seconds late."""
+def _first_ping_after(engine: Any, socket: Any, delay: float) -> None:
+    """Make the socket's first ping cycle last ``delay`` seconds instead of the interval."""
 
     def schedule_first_ping() -> None:
         del socket.schedule_ping  # its later cycles: the library's own
         if not socket.last_ping:  # as the library's: only once the previous cycle ended
             return
         socket.last_ping = None
-        engine.start_background_task(ping_later)
+        engine.start_background_task(ping_after_delay)
 
-    def ping_later() -> None:
+    def ping_after_delay() -> None:
         engine.sleep(delay)
-        socket._send_ping()  # sleeps the interval, then pings (unless the socket closed)
+        if not socket.closing and not socket.closed:  # as the library pings
+            socket.last_ping = time.time()
+            socket.send(packet.Packet(packet.PING))
 
     socket.schedule_ping = schedule_first_ping

@@ -12,9 +12,6 @@ DEFAULTS = {
     "SOCKET_MAX_PAYLOAD_BYTES": 16 * 1024,  # larger payloads are refused as too_large
     "SOCKET_PING_INTERVAL": 10,  # seconds; a vanished client is noticed within
     "SOCKET_PING_TIMEOUT": 10,  # interval + timeout, then its point's grace period runs
-    # A client's first ping waits up to this much more (pings.py), which the handshake
-    # tells the client to allow: clients that connected together are not pinged together.
-    "SOCKET_PING_SPREAD": 5,
 }
 
 
