@@ -139,26 +139,26 @@ def test_without_the_event_dispatch_the_patches_are_left_out_and_states_still_ar
         crowd.close()
 
 
-def test_the_ping_spread_says_in_one_line_that_first_pings_are_drawn(database_url, caplog):
-    caplog.set_level(logging.INFO)
-    app = make_app(database_url)
-    engine = app.extensions["socketio"].server.eio
-
-    [line] = lines_about(caplog, "ping spread")
-    assert line.levelno == logging.INFO
-    assert line.getMessage() == "ping spread: first pings drawn over the interval"
-    assert engine.handlers["connect"].__name__ == "on_connect"
-
-
-def test_without_a_sockets_ping_cycle_the_library_pings_as_it_does_and_warns(
-    database_url, caplog, monkeypatch
+@pytest.mark.parametrize(
+    ("missing", "level", "said"),
+    [
+        (None, logging.INFO, "ping spread: first pings drawn over the interval"),
+        (
+            "schedule_ping",
+            logging.WARNING,
+            "ping spread: library path — missing: socket.schedule_ping",
+        ),
+    ],
+)
+def test_the_ping_spread_says_in_one_line_which_path_it_takes(
+    database_url, caplog, monkeypatch, missing, level, said
 ):
-    monkeypatch.delattr(Socket, "schedule_ping")
+    if missing:  # then the library pings as it does
+        monkeypatch.delattr(Socket, missing)
     caplog.set_level(logging.INFO)
     app = make_app(database_url)
     engine = app.extensions["socketio"].server.eio
 
     [line] = lines_about(caplog, "ping spread")
-    assert line.levelno == logging.WARNING
-    assert line.getMessage() == "ping spread: library path — missing: socket.schedule_ping"
-    assert engine.handlers["connect"].__name__ != "on_connect"
+    assert (line.levelno, line.getMessage()) == (level, said)
+    assert (engine.handlers["connect"].__name__ == "on_connect") == (missing is None)
