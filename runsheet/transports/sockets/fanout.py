@@ -45,7 +45,7 @@ import struct
 import zlib
 from typing import Any
 
-from .internals import missing_attributes, report_path
+from .internals import missing_attributes, missing_on_engine_socket, report_path
 
 logger = logging.getLogger(__name__)
 
@@ -142,13 +142,9 @@ def missing_internals(engine: Any) -> list[str]:
         missing.append("engine._async['websocket']")
     if missing:
         return missing
-    try:
-        from engineio.socket import Socket
-
-        probe = Socket(engine, "runsheet-probe")
-    except Exception as error:  # noqa: BLE001 - any failure: the class changed
-        return [f"engineio.socket.Socket ({error})"]
-    missing += missing_attributes(probe, SOCKET_NEEDS, "socket")
+    missing = missing_on_engine_socket(engine, SOCKET_NEEDS)
+    if any(name.startswith("engineio.socket.Socket") for name in missing):
+        return missing
     try:
         from eventlet.green import socket as green_socket
         from eventlet.websocket import RFC6455WebSocket

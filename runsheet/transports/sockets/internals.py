@@ -33,6 +33,18 @@ def missing_attributes(found: Any, names: Iterable[str], shown_as: str) -> list[
     return missing
 
 
+def missing_on_engine_socket(engine: Any, names: Iterable[str]) -> list[str]:
+    """Return the ``names`` a real Engine.IO socket of ``engine`` lacks (most are set by
+    its constructor, so one is made for the check and thrown away)."""
+    try:
+        from engineio.socket import Socket
+
+        probe = Socket(engine, "runsheet-probe")
+    except Exception as error:  # noqa: BLE001 - any failure: the class changed
+        return [f"engineio.socket.Socket ({error})"]
+    return missing_attributes(probe, names, "socket")
+
+
 def report_path(feature: str, own_path: str, missing: list[str]) -> bool:
     """Log the one line saying which path ``feature`` takes; return whether it is its own."""
     if missing:

@@ -30,7 +30,7 @@ from typing import Any
 
 from engineio import packet
 
-from .internals import missing_attributes, report_path
+from .internals import missing_attributes, missing_on_engine_socket, report_path
 
 FEATURE = "ping spread"
 OWN_PATH = "first pings drawn over the interval"
@@ -59,15 +59,7 @@ def install(engine: Any, draw: Callable[[float, float], float] = random.uniform)
 def missing_internals(engine: Any) -> list[str]:
     """Return the internals the spread needs that the installed python-engineio lacks."""
     missing = missing_attributes(engine, ENGINE_NEEDS, "engine")
-    if missing:
-        return missing
-    try:
-        from engineio.socket import Socket
-
-        probe = Socket(engine, "runsheet-ping-probe")
-    except Exception as error:  # noqa: BLE001 - any failure: the class changed
-        return [f"engineio.socket.Socket ({error})"]
-    return missing_attributes(probe, SOCKET_NEEDS, "socket")
+    return missing or missing_on_engine_socket(engine, SOCKET_NEEDS)
 
 
 def _first_ping_after(engine: Any, socket: Any, delay: float) -> None:
