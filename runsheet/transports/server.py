@@ -281,9 +281,6 @@ class GuardedApp:
         guard = guard_of(environ)
         if guard is None:
             return self.app(environ, start_response)
-        # Requests pipelined on one connection are read from its buffer without a read of
-        # the socket: give the other connections their turn between two of them.
-        eventlet.sleep(0)
         websocket = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
         if not guard.request_started(websocket) or not guard.count_packet(
             self._polled_packets(environ)
@@ -298,7 +295,7 @@ class GuardedApp:
         except BaseException:
             guard.request_finished()
             raise
-        return ClosingIterator(result, guard.request_finished)
+        return ClosingIterator(result, lambda: _next_request(guard))
 
     def _polled_packets(self, environ: dict[str, Any]) -> int:
         """Return how many Engine.IO packets a long-polling POST carries (0 for others)."""
@@ -315,6 +312,18 @@ class GuardedApp:
         body = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(body)
         return body.count(ENGINEIO_PACKET_SEPARATOR) + 1
+
+
+def _next_request(guard: ConnectionGuard) -> None:
+    """Ready a connection for its next request, once its response is written.
+
+    Requests pipelined on one connection are read from its buffer without a read of the
+    socket: the other connections get their turn between two of them, here, after the
+    response and not before the request, which keeps a change's way to its first screen
+    free of a trip through the hub.
+    """
+    guard.request_finished()
+    eventlet.sleep(0)
 
 
 def _declared_length(environ: dict[str, Any], default: int) -> int:
