@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import threading
 from datetime import timedelta
 
@@ -358,3 +359,35 @@ def test_an_action_over_http_reads_the_event_and_the_caller_once(tmp_path, clock
     other.perform(MC, "advance")
     answer = client.post("/api/v1/back", headers=headers)
     assert answer.status_code == 200 and answer.get_json()["version"] == 5
+
+
+def test_on_sqlite_a_read_does_not_wait_for_a_transaction_that_is_writing(tmp_path, clock):
+    # Another process (the CLI, a second server) holds the write lock mid-transaction.
+    path = tmp_path / "store.sqlite3"
+    app = make_app(f"sqlite:///{path}", clock)
+    svc = app.extensions["runsheet"]
+    current = svc.ceremony.current()
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE events SET updated_at = updated_at")  # uncommitted
+    read: list[object] = []
+    reading = threading.Thread(
+        target=lambda: read.append(svc.store.active_event_and_holder(hash_token("x"))),
+        daemon=True,
+    )
+    try:
+        reading.start()
+        reading.join(timeout=10)  # a read waiting for the lock would wait 30 s
+        assert not reading.is_alive(), "the read waited for the writer's lock"
+        assert read == [((current.event_id, current.version), None)]
+        # A write still waits its turn, and goes through once the other writer is done.
+        writing = threading.Thread(target=lambda: svc.ceremony.perform(MC, "advance"))
+        writing.start()
+        writing.join(timeout=0.5)
+        assert writing.is_alive()
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+    writing.join(timeout=30)
+    assert not writing.is_alive()
+    assert svc.ceremony.current().version == current.version + 1

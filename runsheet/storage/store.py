@@ -85,6 +85,9 @@ ACTIVE_EVENT_AND_HOLDER = (
     .where(events.c.is_active)
 )
 
+# The execution option of the engine ``Store.reads`` reads with (see ``make_engine``).
+READS_ONLY = "runsheet_reads_only"
+
 # Checked plans kept per store: the active event's, plus a few others a CLI or a page may read.
 PLANS_KEPT = 8
 
@@ -244,9 +247,13 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediately(connection):  # noqa: ANN001
-        # Take the write lock at BEGIN so concurrent writers queue instead of failing.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection):  # noqa: ANN001
+        # A writing transaction takes the write lock at BEGIN, so that concurrent writers
+        # queue instead of failing. A read (``Store.reads``) begins deferred: it reads a
+        # snapshot of the WAL without the write lock, so no read waits for a write, nor
+        # a write for a read.
+        reads_only = connection.get_execution_options().get(READS_ONLY)
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -263,6 +270,17 @@ class Store:
         # reads the version, not the whole state, when this process holds it already.
         self._records: dict[int, tuple[tuple[int, int], dict[str, Any]]] = {}
         self._points = PointMemo()
+
+    @property
+    def engine(self) -> Engine:
+        """Return the engine that writes (``engine.begin()``)."""
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        self._engine = engine
+        # Reads: the same engine and pool, whose transactions take no write lock on SQLite.
+        self.reads = engine.execution_options(**{READS_ONLY: True})
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -292,7 +310,7 @@ class Store:
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             conn.execute(select(1))
 
     def probe_write(self, now: datetime) -> None:
@@ -317,13 +335,13 @@ class Store:
 
     def active_event(self) -> StoredEvent | None:
         """Return the active event, or None if no plan was ever loaded."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(select(events).where(events.c.is_active)).first()
         return self._stored_event(row) if row else None
 
     def active_event_version(self) -> tuple[int, int] | None:
         """Return (id, version) of the active event, or None: a cheap freshness check."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(
                 select(events.c.id, events.c.version).where(events.c.is_active)
             ).first()
@@ -333,7 +351,7 @@ class Store:
         self, token_hash: str
     ) -> tuple[tuple[int, int] | None, TokenHolder | None]:
         """Return ``active_event_version()`` and ``token_holder(token_hash)``, in one query."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(ACTIVE_EVENT_AND_HOLDER, {"token_hash": token_hash}).first()
         if row is None:  # no event is active: the holder alone
             return None, self.token_holder(token_hash)
@@ -344,13 +362,13 @@ class Store:
 
     def event_by_slug(self, slug: str, conn: Connection | None = None) -> StoredEvent | None:
         """Return the event with this slug, or None."""
-        with _using(self.engine, conn) as c:
+        with _using(self.reads, conn) as c:
             row = c.execute(select(events).where(events.c.slug == slug)).first()
         return self._stored_event(row) if row else None
 
     def event_heading(self, event_id: int) -> tuple[str, str] | None:
         """Return (slug, title) of an event, or None; its plan is read once per revision."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(
                 select(events.c.slug, events.c.plan_revision).where(events.c.id == event_id)
             ).first()
@@ -361,7 +379,7 @@ class Store:
 
     def list_events(self) -> list[tuple[str, str, bool]]:
         """Return (slug, title, is_active) of every stored event."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(select(events.c.slug, events.c.plan, events.c.is_active))
             return [(r.slug, r.plan["event"]["title"], r.is_active) for r in rows]
 
@@ -375,7 +393,7 @@ class Store:
         ).order_by(events.c.id)
         if slug is not None:
             query = query.where(events.c.slug == slug)
-        with _using(self.engine, conn) as c:
+        with _using(self.reads, conn) as c:
             rows = c.execute(query).all()
         return [
             EventRow(
@@ -468,7 +486,7 @@ class Store:
             plan = self._kept_plan((event_id, kept[0][0]))
             if plan is not None:
                 return plan, kept[1]
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(
                 select(events.c.plan_revision, events.c.version).where(events.c.id == event_id)
             ).one()
@@ -537,14 +555,14 @@ class Store:
 
     def plan_revision(self, event_id: int, conn: Connection | None = None) -> int:
         """Return the revision of an event's plan: 1 as loaded, one more at each replacement."""
-        with _using(self.engine, conn) as c:
+        with _using(self.reads, conn) as c:
             return c.execute(
                 select(events.c.plan_revision).where(events.c.id == event_id)
             ).scalar_one()
 
     def current_version(self, event_id: int) -> int:
         """Return the committed version of an event's state."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             return conn.execute(
                 select(events.c.version).where(events.c.id == event_id)
             ).scalar_one()
@@ -631,7 +649,7 @@ class Store:
 
     def archived_runs(self, event_id: int) -> list[ArchivedRunRow]:
         """Return every archived run of an event (without its record), in order."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(
                 select(runs.c.number, runs.c.kind, runs.c.started_at, runs.c.ended_at)
                 .where(runs.c.event_id == event_id)
@@ -644,7 +662,7 @@ class Store:
 
     def archived_record(self, event_id: int, number: int) -> CeremonyState | None:
         """Return the whole record of an archived run, or None if there is no such run."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             record = conn.execute(
                 select(runs.c.record).where(runs.c.event_id == event_id, runs.c.number == number)
             ).scalar_one_or_none()
@@ -686,7 +704,7 @@ class Store:
         if before_id is not None:
             query = query.where(audit.c.id < before_id)
         limit = max(1, min(limit, AUDIT_PAGE_LIMIT))
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(query.order_by(audit.c.id.desc()).limit(limit)).all()
         return [AuditEntry(**{**row._mapping, "at": _utc(row.at)}) for row in rows]
 
@@ -719,7 +737,7 @@ class Store:
 
     def token_holder(self, token_hash: str) -> TokenHolder | None:
         """Return who holds the token with this hash, or None."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(
                 select(tokens.c.event_id, tokens.c.role, tokens.c.point_id).where(
                     tokens.c.token_hash == token_hash
@@ -731,7 +749,7 @@ class Store:
         """Return who holds each of these tokens, by hash (a hash nobody holds is absent)."""
         wanted = list(dict.fromkeys(token_hashes))
         found: dict[str, TokenHolder] = {}
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             for start in range(0, len(wanted), TOKENS_PER_QUERY):
                 rows = conn.execute(
                     select(
@@ -748,7 +766,7 @@ class Store:
 
     def token_roles(self, event_id: int) -> set[tuple[str, str | None]]:
         """Return the (role, point_id) pairs that have a token for this event."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(
                 select(tokens.c.role, tokens.c.point_id).where(tokens.c.event_id == event_id)
             )
@@ -804,7 +822,7 @@ class Store:
 
     def connected_points(self, event_id: int, seen_since: datetime) -> set[str]:
         """Return the points with a page connected and seen since ``seen_since``."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(
                 select(connections.c.point_id)
                 .where(connections.c.event_id == event_id, connections.c.seen_at >= seen_since)
@@ -823,7 +841,7 @@ class Store:
 
     def calendar_rows(self, event_id: int, conn: Connection | None = None) -> list[CalendarRow]:
         """Return every calendar component recorded for an event, ordered by key."""
-        with _using(self.engine, conn) as c:
+        with _using(self.reads, conn) as c:
             rows = c.execute(
                 select(calendar_components)
                 .where(calendar_components.c.event_id == event_id)
@@ -914,13 +932,13 @@ class Store:
         if point_id is not None:
             query = query.where(deadline_submissions.c.point_id == point_id)
         query = query.order_by(deadline_submissions.c.submitted_at, deadline_submissions.c.id)
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(query).all()
         return [_submission(row) for row in rows]
 
     def document(self, event_id: int, submission_id: int) -> Document | None:
         """Return a submitted document with its bytes, or None (no such one, or no file)."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(
                 select(deadline_submissions).where(
                     deadline_submissions.c.event_id == event_id,
@@ -934,7 +952,7 @@ class Store:
 
     def setting(self, name: str, conn: Connection | None = None) -> str | None:
         """Return a stored setting, or None."""
-        with _using(self.engine, conn) as c:
+        with _using(self.reads, conn) as c:
             return c.execute(
                 select(settings.c.value).where(settings.c.name == name)
             ).scalar_one_or_none()
