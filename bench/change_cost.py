@@ -17,6 +17,9 @@ import argparse
 import statistics
 import tempfile
 import time
+from typing import Any
+
+from flask import Flask
 
 from runsheet.app import create_app
 from runsheet.extensions import socketio
@@ -36,14 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--built-in", action="store_true", help="the 13-point plan, gotos")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="runsheet-change-cost-") as folder:
-        app = create_app(
-            {
-                "DATABASE_URL": f"sqlite:///{folder}/runsheet.sqlite3",
-                "SECRET_KEY": "change-cost-" * 4,
-                "MOVE_GUARD_SECONDS": 0,
-                "HTTP_REQUESTS_PER_SECOND": 0,
-            }
-        )
+        app = app_in(folder, HTTP_REQUESTS_PER_SECOND=0)
         services = app.extensions["runsheet"]
         if args.built_in:
             clients = [socketio.test_client(app) for _ in range(3)]
@@ -61,6 +57,18 @@ def main(argv: list[str] | None = None) -> int:
         f"median {statistics.median(times):.2f} ms, slowest {max(times):.1f} ms"
     )
     return 0
+
+
+def app_in(folder: str, **config: Any) -> Flask:
+    """Return the app on a fresh SQLite database in ``folder``, moves never held back."""
+    return create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder}/runsheet.sqlite3",
+            "SECRET_KEY": "bench-only-" * 4,
+            "MOVE_GUARD_SECONDS": 0,
+            **config,
+        }
+    )
 
 
 def time_point_changes(ceremony: CeremonyService, changes: int) -> list[float]:

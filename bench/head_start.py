@@ -22,10 +22,11 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from runsheet.app import create_app
 from runsheet.services.plans import token_generations
 from runsheet.services.tokens import derive_tokens
 from runsheet.transports import api
+
+from .change_cost import app_in
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,13 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=1.0, help="seconds between two, idle")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="runsheet-head-start-") as folder:
-        app = create_app(
-            {
-                "DATABASE_URL": f"sqlite:///{folder}/runsheet.sqlite3",
-                "SECRET_KEY": "head-start-" * 4,
-                "MOVE_GUARD_SECONDS": 0,
-            }
-        )
+        app = app_in(folder)
         services = app.extensions["runsheet"]
         plan = services.ceremony.current().plan
         generations = token_generations(services.store, plan.event.slug)
