@@ -191,7 +191,7 @@ def test_every_action_is_documented_with_its_payload_fields(app):
 def test_every_action_route_performs_the_action_its_view_records(app, client, mc, monkeypatch):
     performed = []
 
-    def record(actor, name, payload=None, seen=None):  # noqa: ANN001, ANN202
+    def record(actor, name, payload=None, seen=None, claim=None):  # noqa: ANN001, ANN202
         performed.append(name)
         raise InvalidInput("recorded")
 

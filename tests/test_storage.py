@@ -337,24 +337,31 @@ def test_the_caller_and_the_event_are_found_together_and_refused_as_before(any_d
             ceremony.current_for(refused)
 
 
-def test_an_action_over_http_reads_the_event_and_the_caller_once(tmp_path, clock):
+def test_an_action_over_http_reads_nothing_before_its_transaction_once_the_caller_is_known(
+    tmp_path, clock
+):
     app = make_app(f"sqlite:///{tmp_path / 'store.sqlite3'}", clock)
     store = app.extensions["runsheet"].store
     client, token = app.test_client(), tokens_of(app)["mc"]
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.post("/api/v1/advance", headers=headers).status_code == 200
     statements: list[str] = []
     event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 
-    answer = client.post("/api/v1/advance", headers=headers)
-
-    assert answer.status_code == 200 and answer.get_json()["version"] == 3
+    # A caller this process has not seen: the event and the caller, read together.
+    assert client.post("/api/v1/advance", headers=headers).status_code == 200
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 1 and "token_hash" in reads[0]  # the event and the caller, together
-    assert sum(s.lstrip().upper().startswith("UPDATE") for s in statements) == 1
+    assert len(reads) == 1 and "token_hash" in reads[0]
+
+    # Known now: no read at all; the compare-and-set checks the token and the version.
+    statements.clear()
+    answer = client.post("/api/v1/advance", headers=headers)
+    assert answer.status_code == 200 and answer.get_json()["version"] == 3
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    assert len(updates) == 1 and "token_hash" in updates[0] and "is_active" in updates[0]
 
     # Another process moved on meanwhile: the compare-and-set catches it and the change
-    # is made on the newer state.
+    # is made, the checked way, on the newer state.
     other = CeremonyService(open_store(store.engine.url.render_as_string(False)), clock=clock)
     other.perform(MC, "advance")
     answer = client.post("/api/v1/back", headers=headers)

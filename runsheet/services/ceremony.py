@@ -23,7 +23,7 @@ from ..domain.ceremony import Ceremony, CeremonyState
 from ..domain.errors import Conflict, NotFound, RunsheetError
 from ..domain.plan import Plan
 from ..storage.codec import state_from_dict
-from ..storage.store import AuditEntry, Store
+from ..storage.store import AuditEntry, Store, TokenHolder
 from .actions import ACTIONS
 from .audit import (
     UNLOGGED_WHEN_DONE,
@@ -35,9 +35,19 @@ from .audit import (
 from .clock import reading_after
 from .payloads import parse_payload
 from .snapshot import trims_points
-from .tokens import PUBLIC, SYSTEM, Actor, actor_holding, token_digest
+from .tokens import (
+    PUBLIC,
+    SYSTEM,
+    TOKEN_MAX_LENGTH,
+    Actor,
+    actor_holding,
+    actor_of,
+    hash_token,
+    token_digest,
+)
 
 MAX_ATTEMPTS = 50
+HOLDERS_KEPT = 10_000  # tokens whose holder this process remembers (points, MC, organizer)
 ACTION_NAME_LOGGED = 40  # characters of an unknown action's name kept in the log
 
 logger = logging.getLogger(__name__)
@@ -54,6 +64,7 @@ class _Waiting:
     rule: Callable[[Ceremony, datetime], object]
     note: Note
     seen: Current | None = None  # the state its caller read just before, if it did
+    claim: Claim | None = None  # the caller, known without a query (see ``Claim``)
     done: bool = False
     current: Current | None = None
     error: BaseException | None = None
@@ -88,6 +99,28 @@ class Current:
         return self.state.version
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A caller known without a query: its token's holder as this process last read it.
+
+    A change made on a claim starts from the state this process holds and is stored only
+    if the compare-and-set finds the token still held as it was, the event still the
+    active one and its version still this one (``Store.save_state``'s ``held_by``). Any
+    other outcome — a refusal, nothing to change, a compare-and-set that failed — raises
+    ``Unconfirmed``, and the caller is looked up and the action done again, the checked
+    way: a claim never decides what a caller hears, only how soon a change is stored.
+    """
+
+    token_hash: str
+    holder: TokenHolder
+    actor: Actor
+    seen: Current
+
+
+class Unconfirmed(Exception):  # noqa: N818 - not an error: a claim's change to do again
+    """A change made on a claim did not go through as it was; do it again, checked."""
+
+
 Subscriber = Callable[[Current], None]
 
 
@@ -109,6 +142,7 @@ class CeremonyService:
         self.refusal_gate = refusal_gate or RefusalGate()
         self._subscribers: list[Subscriber] = []
         self._latest: Current | None = None
+        self._holders: dict[str, TokenHolder] = {}  # token hash: holder, as last read
         self._lock = threading.Lock()
         self._loading = threading.Lock()  # held while a state new to this process loads
         self._writing = threading.Lock()  # held by this process's writer (see ``change``)
@@ -134,9 +168,38 @@ class CeremonyService:
         """
         if token is None or token == "":
             return PUBLIC, self.current()
-        stored, holder = self.store.active_event_and_holder(token_digest(token))
+        digest = token_digest(token)
+        stored, holder = self.store.active_event_and_holder(digest)
         current = self._current_at(stored)
+        self._keep_holder(digest, holder)
         return actor_holding(self.store, current.event_id, holder), current
+
+    def claim(self, token: str | None) -> Claim | None:
+        """Return the caller holding ``token`` as this process last read it, without a query.
+
+        None when there is nothing to claim: no token, one not read here yet (or found
+        held by nobody since), another event's, or a plan above the points limit (whose
+        changes are stored together, see ``change``).
+        """
+        if not token or not isinstance(token, str) or len(token) > TOKEN_MAX_LENGTH:
+            return None
+        latest = self._latest
+        if latest is None or trims_points(latest.plan):
+            return None
+        digest = hash_token(token)
+        holder = self._holders.get(digest)
+        actor = actor_of(holder, latest.event_id)
+        if holder is None or actor is None:
+            return None
+        return Claim(digest, holder, actor, latest)
+
+    def _keep_holder(self, digest: str, holder: TokenHolder | None) -> None:
+        if holder is None:
+            self._holders.pop(digest, None)  # revoked: its next request is looked up
+            return
+        if len(self._holders) >= HOLDERS_KEPT and digest not in self._holders:
+            self._holders.clear()  # an installation's tokens fit; this is only a bound
+        self._holders[digest] = holder
 
     def _current_at(self, stored: tuple[int, int] | None) -> Current:
         """Return the active event at ``stored`` (its id and version, just read)."""
@@ -186,15 +249,24 @@ class CeremonyService:
     # -- changing ------------------------------------------------------------------------
 
     def perform(
-        self, actor: Actor, name: str, payload: Any = None, seen: Current | None = None
+        self,
+        actor: Actor,
+        name: str,
+        payload: Any = None,
+        seen: Current | None = None,
+        claim: Claim | None = None,
     ) -> Current:
         """Check and apply the action ``name`` for ``actor``; return the resulting state.
 
         The change and its audit entry are stored together; a refusal is logged (see
         ``log_refusal``) and raised. ``seen``: the active event as the caller read it a
-        moment ago (``current_for``), so that the change need not read it again.
+        moment ago (``current_for``), so that the change need not read it again. With a
+        ``claim`` (``actor`` is its actor, maybe with a console or channel), the change is
+        stored on it or ``Unconfirmed`` is raised: nothing is refused or logged on a claim.
         """
         args: Any = payload
+        if claim is not None:
+            seen = claim.seen
         try:
             action = ACTIONS.get(name)
             if action is None:
@@ -205,9 +277,11 @@ class CeremonyService:
             logged = name not in UNLOGGED_WHEN_DONE
             note = AuditNote.of(actor, name, summarize(args)) if logged else None
             return self.change(
-                lambda ceremony, now: action.apply(ceremony, actor, args, now), note, seen
+                lambda ceremony, now: action.apply(ceremony, actor, args, now), note, seen, claim
             )
         except RunsheetError as error:
+            if claim is not None:  # the caller may no longer hold the token: ask again
+                raise Unconfirmed(name) from error
             self.log_refusal(actor, name, args, error)
             raise
 
@@ -246,6 +320,7 @@ class CeremonyService:
         rule: Callable[[Ceremony, datetime], object],
         note: Note = None,
         seen: Current | None = None,
+        claim: Claim | None = None,
     ) -> Current:
         """Apply ``rule`` to the latest state, store it, publish it; retry on a race.
 
@@ -260,9 +335,10 @@ class CeremonyService:
         the writer applies every change waiting when its turn comes, in the order they
         came, and stores them at once, each with its own version and audit entry: a
         check-in storm is a few writes a second, not one per check-in. Up to the limit it
-        stores them one by one, so that every version is broadcast (the SPEC).
+        stores them one by one, so that every version is broadcast (the SPEC). A change on
+        a ``claim`` is tried once, from the state this process holds (see ``Claim``).
         """
-        mine = _Waiting(rule, note, seen)
+        mine = _Waiting(rule, note, seen, claim)
         with self._waiting_lock:
             self._waiting.append(mine)
         with self._writing:
@@ -281,8 +357,14 @@ class CeremonyService:
             current = self._still_newest(waiting[0].seen) or self.current()
             together = trims_points(current.plan)
             known: int | None = current.version  # the first group starts from it
+            if together:  # a claim is for changes stored one by one: do those again
+                for one in waiting:
+                    if one.claim is not None:
+                        one.error, one.done = Unconfirmed(), True
+                waiting = [one for one in waiting if not one.done]
             for group in [waiting] if together else [[one] for one in waiting]:
-                self._write_together(current.event_id, group, known)
+                if group:
+                    self._write_together(current.event_id, group, known)
                 known = None
         except Exception as error:  # e.g. the database went away: everyone waiting hears it
             for one in waiting:
@@ -302,6 +384,9 @@ class CeremonyService:
         while pending:
             outcome = self._try_changes(event_id, pending, known)
             known = None  # from now on, read the version: this process's may be behind
+            if outcome is None and pending[0].claim is not None:  # (alone in its group)
+                pending[0].error, pending[0].done = Unconfirmed(), True
+                break
             if outcome is None:  # another process changed the state first: apply them to its
                 conflicts += 1
                 if conflicts == MAX_ATTEMPTS:
@@ -330,9 +415,16 @@ class CeremonyService:
         dropped): the others try again without it. After a change that ends a run
         (archived with it) the rest wait for the next write.
         """
+        claim = pending[0].claim  # a claimed change is alone in its group
+        if claim is not None:
+            if claim.seen.event_id != event_id:
+                return None
+            version = claim.seen.version
         plan, record = self.store.load_state_record(event_id, version)
         state = self.store.state_of(record)
         seen_version = state.version
+        if claim is not None and seen_version != claim.seen.version:
+            return None
         now = reading_after(self.clock, state.updated_at)
         ceremony = Ceremony(plan, state, self.move_guard)
         applied: list[_Waiting] = []
@@ -352,9 +444,18 @@ class CeremonyService:
                 break
         current = Current(event_id, plan, state, previous=record)
         if state.version == seen_version:
+            if claim is not None:  # perhaps so only here: the checked way says
+                return None
             return self._remember(current), applied, False  # nothing to store or tell
+        held_by = None if claim is None else (claim.token_hash, claim.holder)
         if not self.store.save_state(
-            event_id, state, seen_version, now, ceremony.archived, audit_entries=entries
+            event_id,
+            state,
+            seen_version,
+            now,
+            ceremony.archived,
+            audit_entries=entries,
+            held_by=held_by,
         ):
             return None
         return self._remember(current), applied, True

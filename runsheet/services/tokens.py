@@ -57,6 +57,7 @@ class Actor:
 
 
 PUBLIC = Actor("public")
+TOKEN_MAX_LENGTH = 200  # characters: anything longer is refused unread
 
 # The roles that hold a token. The organizer may do everything the MC may, and edit.
 ROLES = ("organizer", "mc", "point")
@@ -152,7 +153,7 @@ def identify(store: Store, event_id: int, token: str | None) -> Actor:
 
 def token_digest(token: object) -> str:
     """Return the hash under which a token is stored; refuse what cannot be a token."""
-    if not isinstance(token, str) or not token or len(token) > 200:
+    if not isinstance(token, str) or not token or len(token) > TOKEN_MAX_LENGTH:
         raise Unauthenticated("the token is not valid")
     return hash_token(token)
 
@@ -165,7 +166,7 @@ def actor_holding(store: Store, event_id: int, holder: TokenHolder | None) -> Ac
     """
     if holder is None:
         raise Unauthenticated("the token is not valid for this event")
-    actor = _actor_of(holder, event_id)
+    actor = actor_of(holder, event_id)
     if actor is not None:
         return actor
     # Another event's token: say which event it is for, and which one is active.
@@ -184,10 +185,10 @@ def holders(store: Store, event_id: int, tokens: Iterable[str]) -> dict[str, Act
     """
     hashes = {hash_token(token): token for token in tokens}
     found = store.token_holders(hashes)
-    return {token: _actor_of(found.get(digest), event_id) for digest, token in hashes.items()}
+    return {token: actor_of(found.get(digest), event_id) for digest, token in hashes.items()}
 
 
-def _actor_of(holder: TokenHolder | None, event_id: int) -> Actor | None:
+def actor_of(holder: TokenHolder | None, event_id: int) -> Actor | None:
     """Return the actor a token's holder is for this event, or None if it is no one here."""
     if holder is None:
         return None

@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    String,
+    Update,
     bindparam,
     create_engine,
     delete,
@@ -69,6 +71,19 @@ COMPARE_AND_SET = (  # stores a state only if the stored version is still the on
         updated_at=bindparam("changed_at"),
     )
     .returning(events.c.plan_revision)
+)
+# The same, for a change made on a claim (``save_state``'s ``held_by``): stored only if the
+# caller's token still holds as it did and the event is still the active one.
+COMPARE_AND_SET_HELD = COMPARE_AND_SET.where(
+    events.c.is_active,
+    select(tokens.c.id)
+    .where(
+        tokens.c.token_hash == bindparam("token_hash"),
+        tokens.c.event_id == bindparam("holder_event_id"),
+        tokens.c.role == bindparam("holder_role"),
+        tokens.c.point_id.is_not_distinct_from(bindparam("holder_point_id", type_=String)),
+    )
+    .exists(),
 )
 ADD_AUDIT_ENTRY = insert(audit)  # its values: ``_audit_values`` of the entry
 # The active event's version and a token's holder in one query, as every caller's request
@@ -576,12 +591,16 @@ class Store:
         archive: ArchivedRun | None = None,
         audit_entry: AuditEntry | None = None,
         audit_entries: Sequence[AuditEntry] = (),
+        held_by: tuple[str, TokenHolder] | None = None,
     ) -> bool:
         """Store ``state`` if the stored version is still ``seen_version``; say if it was.
 
         A run the change ended (``archive``) and the audit log's entries for the change
         (``audit_entry``, or several changes' ``audit_entries``) are stored with it, in one
-        transaction, so they are kept exactly when the change is.
+        transaction, so they are kept exactly when the change is. ``held_by``: a token's
+        hash and the holder it had when this process last looked it up; the state is then
+        stored only if that token still holds as it did and the event is still the active
+        one, checked by the compare-and-set itself (no query before it).
         """
         entries = [audit_entry, *audit_entries] if audit_entry else list(audit_entries)
         record = state_to_dict(state, self._points)
@@ -592,14 +611,22 @@ class Store:
             "new_version": state.version,
             "changed_at": now,
         }
+        compare_and_set = COMPARE_AND_SET
+        if held_by is not None:
+            compare_and_set = COMPARE_AND_SET_HELD
+            token_hash, holder = held_by
+            values["token_hash"] = token_hash
+            values["holder_event_id"] = holder.event_id
+            values["holder_role"] = holder.role
+            values["holder_point_id"] = holder.point_id
         if archive is None and self.engine.dialect.name == "postgresql":
-            revision = self._save_in_one_statement(values, entries)
+            revision = self._save_in_one_statement(compare_and_set, values, entries)
             if revision is None:
                 return False
             self._records[event_id] = ((revision, state.version), record)
             return True
         with self.engine.begin() as conn:
-            revision = conn.execute(COMPARE_AND_SET, values).scalar_one_or_none()
+            revision = conn.execute(compare_and_set, values).scalar_one_or_none()
             if revision is None:
                 return False
             if archive is not None:
@@ -619,7 +646,7 @@ class Store:
         return True
 
     def _save_in_one_statement(
-        self, values: dict[str, Any], entries: list[AuditEntry]
+        self, compare_and_set: Update, values: dict[str, Any], entries: list[AuditEntry]
     ) -> int | None:
         """Run the compare-and-set and its audit entries as one statement; return the revision.
 
@@ -629,7 +656,7 @@ class Store:
         change of the ceremony waited on the row that long (a check-in storm at 3,500
         points ran at two changes a second). The entries are inserted only if the row was.
         """
-        changed = COMPARE_AND_SET.cte("changed")
+        changed = compare_and_set.cte("changed")
         statement = select(changed.c.plan_revision)
         if entries:
             names = list(_audit_values(entries[0]))

@@ -8,11 +8,12 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.errors import InvalidInput, JustMoved, NotFound, RunsheetError, StaleVersion
+from ..services.ceremony import Unconfirmed
 from ..services.history import history, runs
 from ..services.plans import database_reason
 from ..services.snapshot import server_time, state_body
 from ..services.tokens import PUBLIC
-from .auth import PAGE_HEADER, api_actor, api_caller, services
+from .auth import PAGE_HEADER, api_actor, api_caller, api_claim, services
 from .errors import error_body, error_response, status_of
 from .operations import operation
 
@@ -56,14 +57,24 @@ def perform(name: str, **from_url: Any):  # noqa: ANN201
     The caller is identified before the body is read, so a request without a valid token
     is refused with 401 whatever its body. Values in the URL (an item or point id) go into
     the payload; a body naming another one is refused.
+
+    A caller this process has looked up before is first taken on its claim, without a
+    query (``CeremonyService.claim``): the change is stored only if its token still
+    holds. Whatever else happens on a claim, the request is done again the checked way,
+    from the start, so what a caller hears never rests on a claim.
     """
-    actor, seen = api_caller()
-    payload = json_payload()
-    for field, value in from_url.items():
-        if payload.get(field, value) != value:
-            raise InvalidInput(f"{field}: does not match the one in the URL", field=field)
-        payload[field] = value
     ceremony = services().ceremony
+    claimed = api_claim()
+    if claimed is not None:
+        claim, actor = claimed
+        try:
+            current = ceremony.perform(actor, name, payload_with(from_url), claim=claim)
+        except (Unconfirmed, RunsheetError):
+            pass
+        else:
+            return jsonify(state_body(actor, current, ceremony.clock()))
+    actor, seen = api_caller()
+    payload = payload_with(from_url)
     try:
         current = ceremony.perform(actor, name, payload, seen)
     except (StaleVersion, JustMoved) as refused:  # answered with the state as it is now
@@ -71,6 +82,16 @@ def perform(name: str, **from_url: Any):  # noqa: ANN201
         body["state"] = state_body(actor, ceremony.current(), ceremony.clock())
         return error_response(status_of(refused), **body)
     return jsonify(state_body(actor, current, ceremony.clock()))
+
+
+def payload_with(from_url: dict[str, Any]) -> dict[str, Any]:
+    """Return the request's payload with the values in its URL (refused if it names others)."""
+    payload = json_payload()
+    for field, value in from_url.items():
+        if payload.get(field, value) != value:
+            raise InvalidInput(f"{field}: does not match the one in the URL", field=field)
+        payload[field] = value
+    return payload
 
 
 @bp.get("/state")

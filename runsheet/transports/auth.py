@@ -6,7 +6,7 @@ from flask import current_app, request
 
 from ..domain.errors import Unauthenticated
 from ..services import Services
-from ..services.ceremony import Current
+from ..services.ceremony import Claim, Current
 from ..services.tokens import Actor
 
 # Each role's page keeps its token in its own HttpOnly cookie, so one browser can hold the
@@ -105,3 +105,20 @@ def api_caller(required: bool = True) -> tuple[Actor, Current]:
 def token_actor(token: str | None) -> Actor:
     """Return who holds ``token`` in the active event (a public viewer without one)."""
     return services().ceremony.current_for(token)[0]
+
+
+def api_claim() -> tuple[Claim, Actor] | None:
+    """Return the caller of an API request as this process knows it, without a query.
+
+    The claim and its actor at the console the request names; None when there is no
+    claim to make (see ``CeremonyService.claim``) or the request's token cannot be read.
+    """
+    try:
+        token = request_token()
+    except Unauthenticated:
+        return None  # looked up the checked way, which says why
+    claim = services().ceremony.claim(token)
+    if claim is None:
+        return None
+    console = console_label(request.headers.get(CONSOLE_HEADER))
+    return claim, claim.actor.at_console(console).via("http")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...domain.errors import InvalidInput, RateLimited, Unauthenticated
+from ...services.ceremony import CeremonyService, Current
 from ...services.ratelimit import EventThrottle, TokenBucket, Verdict
 from ...services.tokens import PUBLIC, Actor, holders, identify
 from ...storage.store import Store
@@ -128,21 +129,22 @@ class Clients:
         if verdict is not Verdict.ALLOW:
             raise TooFast("too many events; slow down", give_up=False)
 
-    def confirm(self, event_id: int, client: Client) -> Actor:
-        """Return the client's actor if its token still holds; else raise ``TokenLost``.
+    def confirm(self, ceremony: CeremonyService, client: Client) -> tuple[Actor, Current]:
+        """Return the client's actor and the active event if its token still holds.
 
-        The token is checked again on every event: rotated tokens or a newly loaded event
-        end what an earlier connection was allowed to do.
+        Read together, in one query (``CeremonyService.current_for``); ``TokenLost`` if
+        the token no longer holds. The token is checked again on every event: rotated
+        tokens or a newly loaded event end what an earlier connection was allowed to do.
         """
         try:
-            actor = identify(self.store, event_id, client.token)
+            actor, current = ceremony.current_for(client.token)
         except Unauthenticated as error:
             lost = TokenLost(error.message)
             lost.kind = error.kind  # e.g. "other_event": the page says which event is active
             raise lost from None
         if actor != client.actor:
             raise TokenLost("this connection's token changed hands; connect again")
-        return client.actor  # the same holder, with the console it named on connecting
+        return client.actor, current  # the same holder, with the console it named on connecting
 
     def revoked(self, event_id: int) -> list[str]:
         """Return the sids of clients whose token no longer holds (one look-up for all).

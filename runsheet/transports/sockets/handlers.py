@@ -24,8 +24,10 @@ from ...domain.errors import (
 )
 from ...extensions import socketio
 from ...services.actions import ACTIONS
+from ...services.ceremony import Current, Unconfirmed
+from ...services.tokens import Actor
 from ..errors import error_body
-from .clients import TokenLost, TooFast
+from .clients import Client, TokenLost, TooFast
 from .live import LiveSockets
 from .patches import ODD_EVENT
 
@@ -65,6 +67,26 @@ def ack_error(error: RunsheetError) -> dict[str, Any]:
     return {"ok": False, **error_body(error)}
 
 
+def performed_on_claim(
+    live: LiveSockets, client: Client, name: str, payload: Any
+) -> tuple[Actor, Current] | None:
+    """Perform a client's action on its token's claim; None: do it the checked way.
+
+    See ``CeremonyService.claim``: without a query before the change's transaction, and
+    stored only if the token still holds; whatever else happens, the checked way decides
+    what the client hears.
+    """
+    ceremony = live.services.ceremony
+    claim = ceremony.claim(client.token)
+    if claim is None or claim.actor != client.actor:
+        return None
+    actor = client.actor.via("socket")
+    try:
+        return actor, ceremony.perform(actor, name, payload, claim=claim)
+    except (Unconfirmed, RunsheetError):
+        return None
+
+
 def handle_event(live: LiveSockets, sid: str, name: Any, args: tuple[Any, ...]) -> dict[str, Any]:
     """Run one client event through the service and return its ack."""
     client = live.clients.get(sid)
@@ -80,11 +102,15 @@ def handle_event(live: LiveSockets, sid: str, name: Any, args: tuple[Any, ...]) 
         payload = event_payload(args, live.settings["SOCKET_MAX_PAYLOAD_BYTES"])
         if name == CLOCK_EVENT:
             return {"ok": True, "server_time": ceremony.clock().isoformat()}
-        current = ceremony.current()
-        actor = live.clients.confirm(current.event_id, client).via("socket")
-        if name == RESYNC_EVENT:
-            return {"ok": True, "state": live.broadcaster.body(actor, current)}
-        current = ceremony.perform(actor, name, payload)
+        claimed = None if name == RESYNC_EVENT else performed_on_claim(live, client, name, payload)
+        if claimed is not None:
+            actor, current = claimed
+        else:
+            actor, seen = live.clients.confirm(ceremony, client)
+            actor = actor.via("socket")
+            if name == RESYNC_EVENT:
+                return {"ok": True, "state": live.broadcaster.body(actor, seen)}
+            current = ceremony.perform(actor, name, payload, seen)
         if client.patches:  # the change reaches it as a patch; the ack says which version
             return {"ok": True, "version": current.version}
         return {"ok": True, "state": live.broadcaster.body(actor, current)}
