@@ -188,8 +188,8 @@ class CeremonyService:
             return None
         digest = hash_token(token)
         holder = self._holders.get(digest)
-        actor = actor_of(holder, latest.event_id)
-        if holder is None or actor is None:
+        actor = None if holder is None else actor_of(holder, latest.event_id)
+        if actor is None:
             return None
         return Claim(digest, holder, actor, latest)
 
@@ -285,6 +285,16 @@ class CeremonyService:
             self.log_refusal(actor, name, args, error)
             raise
 
+    def perform_on_claim(
+        self, claim: Claim, actor: Actor, name: str, payload: Any = None
+    ) -> Current | None:
+        """Perform ``name`` on ``claim`` (``actor`` its actor, maybe with a console or
+        channel); return the state it stored, or None: then do it again the checked way."""
+        try:
+            return self.perform(actor, name, payload, claim=claim)
+        except Unconfirmed:
+            return None
+
     def log_refusal(self, actor: Actor, name: str, payload: Any, error: RunsheetError) -> None:
         """Log a refused action of a token holder, unless the gate says it is a repeat.
 
@@ -363,8 +373,7 @@ class CeremonyService:
                         one.error, one.done = Unconfirmed(), True
                 waiting = [one for one in waiting if not one.done]
             for group in [waiting] if together else [[one] for one in waiting]:
-                if group:
-                    self._write_together(current.event_id, group, known)
+                self._write_together(current.event_id, group, known)
                 known = None
         except Exception as error:  # e.g. the database went away: everyone waiting hears it
             for one in waiting:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.errors import InvalidInput, JustMoved, NotFound, RunsheetError, StaleVersion
-from ..services.ceremony import Unconfirmed
 from ..services.history import history, runs
 from ..services.plans import database_reason
 from ..services.snapshot import server_time, state_body
@@ -67,12 +67,10 @@ def perform(name: str, **from_url: Any):  # noqa: ANN201
     claimed = api_claim()
     if claimed is not None:
         claim, actor = claimed
-        try:
-            current = ceremony.perform(actor, name, payload_with(from_url), claim=claim)
-        except (Unconfirmed, RunsheetError):
-            pass
-        else:
-            return jsonify(state_body(actor, current, ceremony.clock()))
+        with contextlib.suppress(RunsheetError):  # a bad body: refused the checked way
+            current = ceremony.perform_on_claim(claim, actor, name, payload_with(from_url))
+            if current is not None:
+                return jsonify(state_body(actor, current, ceremony.clock()))
     actor, seen = api_caller()
     payload = payload_with(from_url)
     try:

@@ -24,7 +24,7 @@ from ...domain.errors import (
 )
 from ...extensions import socketio
 from ...services.actions import ACTIONS
-from ...services.ceremony import Current, Unconfirmed
+from ...services.ceremony import Current
 from ...services.tokens import Actor
 from ..errors import error_body
 from .clients import Client, TokenLost, TooFast
@@ -81,10 +81,8 @@ def performed_on_claim(
     if claim is None or claim.actor != client.actor:
         return None
     actor = client.actor.via("socket")
-    try:
-        return actor, ceremony.perform(actor, name, payload, claim=claim)
-    except (Unconfirmed, RunsheetError):
-        return None
+    current = ceremony.perform_on_claim(claim, actor, name, payload)
+    return None if current is None else (actor, current)
 
 
 def handle_event(live: LiveSockets, sid: str, name: Any, args: tuple[Any, ...]) -> dict[str, Any]:
